@@ -7,13 +7,14 @@ progress never lands on stdout when stdout carries data.
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 
 stderr_console = Console(stderr=True, highlight=False)
 
 
 def print_error(message: str) -> None:
     """One red line on stderr: what went wrong and what to do."""
-    stderr_console.print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+    stderr_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
 
 
 # --- annotate and classify ---------------------------------------------------------------
