@@ -247,6 +247,9 @@ class EmotionClassifier:
         import torch
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
         source = resolve_model_source(model)
         resolved_device = resolve_device(device)
         resolved_precision = resolve_precision(precision, resolved_device)

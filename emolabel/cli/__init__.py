@@ -48,7 +48,12 @@ def _register() -> None:
     import importlib
 
     for name in COMMAND_MODULES:
-        module = importlib.import_module(f"emolabel.cli.{name}")
+        try:
+            module = importlib.import_module(f"emolabel.cli.{name}")
+        except ModuleNotFoundError as exc:  # TEMP while commands are being written
+            if exc.name != f"emolabel.cli.{name}":
+                raise
+            continue
         main.add_command(module.command)
 
 

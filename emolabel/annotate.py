@@ -1,0 +1,371 @@
+"""The annotate pipeline: reader -> classifier -> writer, in bounded memory, order kept.
+
+A background thread reads, parses and tokenizes the next chunk while the model runs on the
+current one; results are appended to each chunk's record batch and written at once, into a
+temporary file that is renamed over the output only when every row is done.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import pyarrow as pa
+
+from emolabel.classifier import EmotionClassifier
+from emolabel.corpus import (
+    CorpusReader,
+    CorpusWriter,
+    open_corpus,
+    output_format,
+    rechunk,
+    text_values,
+)
+from emolabel.errors import EmolabelError
+
+DEFAULT_CHUNK_ROWS = 4096
+
+
+class ProgressListener(Protocol):
+    """What annotate tells a progress display (emolabel.report implements it with Rich)."""
+
+    def start(self, total: int | None, unit: str) -> None: ...
+
+    def advance(self, rows: int, position: int) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+@dataclass
+class AnnotationSummary:
+    """The figures the summary table and --summary-json show."""
+
+    input: str
+    output: str
+    model: str
+    device: str
+    precision: str
+    labels: list[str]
+    rows: int = 0
+    labelled: int = 0
+    skipped_empty: int = 0
+    rejected: int = 0
+    truncated: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    mean_confidence: dict[str, float] = field(default_factory=dict)
+    elapsed_s: float = 0.0
+    _confidence_sums: dict[str, float] = field(default_factory=dict, repr=False)
+
+    @property
+    def rows_per_s(self) -> float:
+        return self.rows / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    def add(self, labels: list[str | None], confidence: np.ndarray, truncated: np.ndarray) -> None:
+        self.rows += len(labels)
+        for label, conf in zip(labels, confidence, strict=True):
+            if label is None:
+                self.skipped_empty += 1
+                continue
+            self.labelled += 1
+            self.counts[label] = self.counts.get(label, 0) + 1
+            self._confidence_sums[label] = self._confidence_sums.get(label, 0.0) + float(conf)
+        self.truncated += int(truncated.sum())
+
+    def finish(self, elapsed_s: float) -> None:
+        self.elapsed_s = elapsed_s
+        self.counts = {label: self.counts.get(label, 0) for label in self.labels}
+        self.mean_confidence = {
+            label: self._confidence_sums[label] / self.counts[label]
+            for label in self.labels
+            if self.counts[label]
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("_confidence_sums")
+        data["rows_per_s"] = self.rows_per_s
+        data["shares"] = {
+            label: (n / self.labelled if self.labelled else 0.0) for label, n in self.counts.items()
+        }
+        return data
+
+
+@dataclass
+class OutputColumns:
+    """Names of the columns annotate appends, in order, for one label set and prefix."""
+
+    emotion: str
+    confidence: str
+    scores: list[str]
+    truncated: str
+
+    @classmethod
+    def for_labels(cls, labels: list[str], prefix: str = "") -> OutputColumns:
+        return cls(
+            emotion=f"{prefix}emotion",
+            confidence=f"{prefix}confidence",
+            scores=[f"{prefix}score_{label}" for label in labels],
+            truncated=f"{prefix}truncated",
+        )
+
+    def names(self) -> list[str]:
+        return [self.emotion, self.confidence, *self.scores, self.truncated]
+
+    def fields(self) -> list[pa.Field]:
+        return [
+            pa.field(self.emotion, pa.string()),
+            pa.field(self.confidence, pa.float32()),
+            *[pa.field(name, pa.float32()) for name in self.scores],
+            pa.field(self.truncated, pa.bool_()),
+        ]
+
+
+def output_schema(input_schema: pa.Schema, columns: OutputColumns, source: str) -> pa.Schema:
+    """Input columns unchanged, then the prediction columns; a clash is a user error."""
+    if len(set(columns.names())) != len(columns.names()):
+        raise EmolabelError(
+            f"the model's labels give duplicate column names ({', '.join(columns.names())}); "
+            "rename its labels"
+        )
+    clash = [name for name in columns.names() if name in input_schema.names]
+    if clash:
+        raise EmolabelError(
+            f"{source} already has column {clash[0]!r}; pass --prefix (e.g. --prefix emo_) "
+            "so the new columns get other names"
+        )
+    return pa.schema(list(input_schema) + columns.fields())
+
+
+@dataclass
+class _PreparedChunk:
+    batch: pa.RecordBatch
+    valid: np.ndarray
+    ids: list[list[int]]
+    truncated: np.ndarray
+    position: int
+
+
+def label_batch(
+    classifier: EmotionClassifier,
+    batch: pa.RecordBatch,
+    text_column: str,
+    columns: OutputColumns,
+    *,
+    source: Path | str = "input",
+    batch_tokens: int | None = None,
+) -> pa.RecordBatch:
+    """Append prediction columns to one record batch (used by the Ray engine too)."""
+    chunk = _prepare(classifier, batch, text_column, Path(source), position=0)
+    out, _, _, _ = _predict_chunk(classifier, chunk, columns, batch_tokens)
+    return out
+
+
+def _prepare(
+    classifier: EmotionClassifier,
+    batch: pa.RecordBatch,
+    text_column: str,
+    source: Path,
+    position: int,
+) -> _PreparedChunk:
+    texts = text_values(batch, text_column, source)
+    valid = np.fromiter(
+        (isinstance(t, str) and bool(t.strip()) for t in texts), dtype=bool, count=len(texts)
+    )
+    encoded = classifier.encode([t for t, ok in zip(texts, valid, strict=True) if ok])  # type: ignore[misc]
+    return _PreparedChunk(batch, valid, encoded.ids, encoded.truncated, position)
+
+
+def _predict_chunk(
+    classifier: EmotionClassifier,
+    chunk: _PreparedChunk,
+    columns: OutputColumns,
+    batch_tokens: int | None,
+) -> tuple[pa.RecordBatch, list[str | None], np.ndarray, np.ndarray]:
+    n = chunk.batch.num_rows
+    proba = classifier.predict_proba_encoded(chunk.ids, batch_tokens=batch_tokens)
+    scores = np.zeros((n, len(classifier.labels)), dtype=np.float32)
+    scores[chunk.valid] = proba
+    best = scores.argmax(axis=1)
+    confidence = scores[np.arange(n), best]
+    truncated = np.zeros(n, dtype=bool)
+    truncated[chunk.valid] = chunk.truncated
+    labels: list[str | None] = [
+        classifier.labels[b] if ok else None for b, ok in zip(best, chunk.valid, strict=True)
+    ]
+    mask = ~chunk.valid
+    arrays = [
+        pa.array(labels, pa.string()),
+        pa.array(confidence, pa.float32(), mask=mask),
+        *[pa.array(scores[:, j], pa.float32(), mask=mask) for j in range(scores.shape[1])],
+        pa.array(truncated, pa.bool_(), mask=mask),
+    ]
+    out = chunk.batch
+    for f, array in zip(columns.fields(), arrays, strict=True):
+        out = out.append_column(f, array)
+    return out, labels, confidence, truncated[chunk.valid]
+
+
+def _prefetch(
+    reader: CorpusReader,
+    classifier: EmotionClassifier,
+    chunk_rows: int,
+    stop: threading.Event,
+    depth: int = 2,
+) -> Iterator[_PreparedChunk]:
+    """Read and tokenize ahead in a thread; errors re-raise in the consumer, in order."""
+    slots: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    done = object()
+
+    def produce() -> None:
+        try:
+            for batch in rechunk(iter(reader), chunk_rows):
+                if stop.is_set():
+                    return
+                chunk = _prepare(classifier, batch, reader.text_column, reader.path, 0)
+                chunk.position = reader.position()
+                while not stop.is_set():
+                    try:
+                        slots.put(chunk, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            slots.put(exc)
+            return
+        slots.put(done)
+
+    worker = threading.Thread(target=produce, name="emolabel-reader", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = slots.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+
+
+def check_output_path(input_path: Path, output_path: Path, overwrite: bool) -> None:
+    """Refuse to clobber the input, an existing output, or write into a missing/locked dir."""
+    if output_path.exists() and input_path.exists() and output_path.samefile(input_path):
+        raise EmolabelError(f"-o {output_path} is the input file: choose another output path")
+    if output_path.is_dir():
+        raise EmolabelError(f"-o {output_path} is a folder: give a file name like out.parquet")
+    if output_path.exists() and not overwrite:
+        raise EmolabelError(f"{output_path} exists: pass --overwrite or choose another -o")
+    parent = output_path.parent
+    if not parent.exists():
+        raise EmolabelError(f"cannot write {output_path}: folder {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise EmolabelError(f"cannot write {output_path}: folder {parent} is not writable")
+
+
+def temporary_path(output_path: Path) -> Path:
+    return output_path.with_name(f".{output_path.name}.emolabel-{os.getpid()}.tmp")
+
+
+def annotate(
+    input_path: str | os.PathLike[str],
+    output_path: str | os.PathLike[str],
+    *,
+    model: str | os.PathLike[str] | EmotionClassifier | None = None,
+    text_column: str | None = None,
+    input_format: str | None = None,
+    output_format_name: str | None = None,
+    prefix: str = "",
+    device: str = "auto",
+    precision: str = "auto",
+    max_length: int | None = None,
+    head_tokens: int = 128,
+    batch_tokens: int | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    overwrite: bool = False,
+    encoding_errors: str = "strict",
+    progress: ProgressListener | None = None,
+) -> AnnotationSummary:
+    """Label every row of `input_path` and write it, with prediction columns, to `output_path`.
+
+    Returns the summary figures. Raises EmolabelError for anything the user can fix; on any
+    failure the output path is left untouched.
+    """
+    started = time.perf_counter()
+    source = Path(input_path)
+    target = Path(output_path)
+    out_fmt, out_gz = output_format(target, output_format_name)
+    check_output_path(source, target, overwrite)
+    if chunk_rows <= 0:
+        raise EmolabelError("--chunk-rows must be positive")
+    reader = open_corpus(
+        source,
+        format=input_format,
+        text_column=text_column,
+        batch_rows=chunk_rows,
+        encoding_errors=encoding_errors,
+    )
+    classifier = (
+        model
+        if isinstance(model, EmotionClassifier)
+        else EmotionClassifier.load(
+            model,
+            device=device,
+            precision=precision,
+            max_length=max_length,
+            head_tokens=head_tokens,
+        )
+    )
+    columns = OutputColumns.for_labels(classifier.labels, prefix)
+    schema = output_schema(reader.schema, columns, str(source))
+    summary = AnnotationSummary(
+        input=str(source),
+        output=str(target),
+        model=classifier.name,
+        device=classifier.device,
+        precision=classifier.precision,
+        labels=list(classifier.labels),
+    )
+    tmp = temporary_path(target)
+    stop = threading.Event()
+    if progress is not None:
+        total, unit = (
+            (reader.total_rows, "rows")
+            if reader.total_rows is not None
+            else (reader.total_bytes, "bytes")
+        )
+        progress.start(total, unit)
+    try:
+        try:
+            writer = CorpusWriter(tmp, out_fmt, schema, gzipped=out_gz)
+        except OSError as exc:
+            raise EmolabelError(f"cannot write {target}: {exc.strerror or exc}") from None
+        with writer:
+            for chunk in _prefetch(reader, classifier, chunk_rows, stop):
+                out, labels, confidence, truncated = _predict_chunk(
+                    classifier, chunk, columns, batch_tokens
+                )
+                try:
+                    writer.write(out.cast(schema) if out.schema != schema else out)
+                except OSError as exc:
+                    raise EmolabelError(f"cannot write {target}: {exc.strerror or exc}") from None
+                summary.add(labels, confidence, truncated)
+                if progress is not None:
+                    progress.advance(out.num_rows, chunk.position)
+        os.replace(tmp, target)
+    finally:
+        stop.set()
+        if progress is not None:
+            progress.stop()
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    summary.finish(time.perf_counter() - started)
+    return summary

@@ -1,0 +1,122 @@
+"""`emolabel annotate`: label every row of a corpus file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from emolabel.cli.options import model_options
+
+
+@click.command("annotate")
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Output file; .parquet, .csv, .tsv or .jsonl (optionally .gz) picks the format.",
+)
+@click.option(
+    "--text-column",
+    "-c",
+    default=None,
+    help="Column holding the text. Default: text, content, body, tweet, sentence or message, "
+    "else the only string column.",
+)
+@click.option(
+    "--format",
+    "input_format",
+    type=click.Choice(["csv", "tsv", "jsonl", "parquet", "txt"]),
+    default=None,
+    help="Input format. Default: from the file extension.",
+)
+@click.option(
+    "--output-format",
+    type=click.Choice(["parquet", "csv", "tsv", "jsonl"]),
+    default=None,
+    help="Output format. Default: from the -o extension.",
+)
+@click.option(
+    "--prefix",
+    default="",
+    help="Prefix for the added columns (emotion, confidence, score_*, truncated), "
+    "for inputs that already have such columns.",
+)
+@model_options
+@click.option(
+    "--chunk-rows",
+    type=click.IntRange(min=1),
+    default=4096,
+    show_default=True,
+    help="Rows read, labelled and written at a time; memory grows with this, not the file.",
+)
+@click.option(
+    "--encoding-errors",
+    type=click.Choice(["strict", "replace"]),
+    default="strict",
+    show_default=True,
+    help="Invalid UTF-8: strict stops with the line number; replace substitutes U+FFFD.",
+)
+@click.option("--overwrite", is_flag=True, help="Replace the output file if it exists.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary table.")
+@click.option(
+    "--summary-json",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Also write the summary figures to this JSON file.",
+)
+def command(
+    input_path: Path,
+    output: Path,
+    text_column: str | None,
+    input_format: str | None,
+    output_format: str | None,
+    prefix: str,
+    model: str | None,
+    device: str,
+    precision: str,
+    max_length: int | None,
+    head_tokens: int,
+    batch_tokens: int | None,
+    chunk_rows: int,
+    encoding_errors: str,
+    overwrite: bool,
+    quiet: bool,
+    summary_json: Path | None,
+) -> None:
+    """Label the emotion of every row of INPUT and write it to -o with the predictions.
+
+    \b
+    INPUT is CSV, TSV, JSONL, parquet or plain text (one text per line), optionally
+    gzipped. Every input column is kept; added are `emotion`, `confidence`, one
+    `score_<label>` per class and `truncated`. Empty texts get null predictions.
+    The file is streamed in chunks, so memory does not grow with its size.
+    """
+    from emolabel.annotate import annotate
+    from emolabel.report import AnnotateProgress, render_annotation_summary
+
+    summary = annotate(
+        input_path,
+        output,
+        model=model,
+        text_column=text_column,
+        input_format=input_format,
+        output_format_name=output_format,
+        prefix=prefix,
+        device=device,
+        precision=precision,
+        max_length=max_length,
+        head_tokens=head_tokens,
+        batch_tokens=batch_tokens,
+        chunk_rows=chunk_rows,
+        overwrite=overwrite,
+        encoding_errors=encoding_errors,
+        progress=None if quiet else AnnotateProgress(),
+    )
+    if summary_json is not None:
+        summary_json.write_text(json.dumps(summary.to_dict(), indent=2) + "\n", encoding="utf-8")
+    if not quiet:
+        render_annotation_summary(summary)

@@ -1,0 +1,62 @@
+"""Options shared by the commands that run a model (annotate, classify, evaluate)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def model_options(func: F) -> F:
+    """--model, --device, --precision, --max-length, --head-tokens, --batch-tokens."""
+    options = [
+        click.option(
+            "--model",
+            "-m",
+            metavar="DIR|HUB_ID",
+            default=None,
+            help="Model folder (from `emolabel train`), built-in model name, or hub id. "
+            "Default: the built-in emotion model.",
+        ),
+        click.option(
+            "--device",
+            default="auto",
+            show_default=True,
+            help="auto, cpu, cuda, cuda:N or mps; auto picks the GPU when there is one.",
+        ),
+        click.option(
+            "--precision",
+            type=click.Choice(["auto", "fp32", "bf16", "fp16", "int8"]),
+            default="auto",
+            show_default=True,
+            help="auto = fp16/bf16 on GPU, bf16 on CPUs with native bf16, else fp32; "
+            "int8 = dynamic quantization on CPU (opt-in, slightly less exact).",
+        ),
+        click.option(
+            "--max-length",
+            type=click.IntRange(min=8),
+            default=None,
+            help="Tokens per text including special tokens. Default: the model's, capped at 512.",
+        ),
+        click.option(
+            "--head-tokens",
+            type=click.IntRange(min=0),
+            default=128,
+            show_default=True,
+            help="Long texts keep this many first tokens plus the last "
+            "(max-length - 2 - head) tokens.",
+        ),
+        click.option(
+            "--batch-tokens",
+            type=click.IntRange(min=1),
+            default=None,
+            help="Token budget per batch (rows x padded length). Default: 8192 on CPU, "
+            "65536 on GPU.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func

@@ -1,0 +1,747 @@
+"""Streaming corpus readers and writers: CSV/TSV/JSONL/parquet/txt (optionally gzipped).
+
+Everything moves as Arrow record batches of bounded size, so a file of any length is read,
+labelled and written in about the memory of one chunk. Readers report errors with the file
+and line; writers write to a temporary file that is renamed into place only on success.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from emolabel.errors import EmolabelError
+
+INPUT_FORMATS = ("csv", "tsv", "jsonl", "parquet", "txt")
+OUTPUT_FORMATS = ("parquet", "csv", "tsv", "jsonl")
+TEXT_COLUMN_NAMES = ("text", "content", "body", "tweet", "sentence", "message")
+_EXTENSIONS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".txt": "txt",
+    ".text": "txt",
+}
+ENCODING_ERRORS = ("strict", "replace")
+DEFAULT_BLOCK_BYTES = 1 << 20
+
+
+def detect_format(path: str | os.PathLike[str], override: str | None = None) -> tuple[str, bool]:
+    """(format, gzipped) from the file name; `override` wins for the format."""
+    name = Path(path).name.lower()
+    gzipped = name.endswith(".gz")
+    if gzipped:
+        name = name[:-3]
+    if override:
+        fmt = override.lower()
+        if fmt == "ndjson":
+            fmt = "jsonl"
+        if fmt not in INPUT_FORMATS:
+            raise EmolabelError(f"--format {override}: choose one of {', '.join(INPUT_FORMATS)}")
+        return fmt, gzipped
+    fmt = _EXTENSIONS.get(Path(name).suffix)
+    if fmt is None:
+        raise EmolabelError(
+            f"{path}: unknown file extension; name it .csv, .tsv, .jsonl, .parquet or .txt "
+            "(optionally .gz) or pass --format"
+        )
+    return fmt, gzipped
+
+
+@dataclass
+class RowError:
+    """A malformed row that --on-error skip set aside."""
+
+    line: int | None
+    reason: str
+    raw: str
+
+
+@dataclass
+class CorpusReader:
+    """An opened corpus: its schema, its text column, and a stream of record batches."""
+
+    path: Path
+    format: str
+    gzipped: bool
+    schema: pa.Schema
+    text_column: str
+    total_rows: int | None
+    total_bytes: int | None
+    _batches: Callable[[], Iterator[pa.RecordBatch]]
+    _position: Callable[[], int] = field(default=lambda: 0)
+    rejected: list[RowError] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        return self._batches()
+
+    def position(self) -> int:
+        """Bytes of the file consumed so far (rows for parquet), for progress and ETA."""
+        try:
+            return self._position()
+        except ValueError:  # the file is already closed: everything was read
+            return self.total_bytes or self.total_rows or 0
+
+
+def open_corpus(
+    path: str | os.PathLike[str],
+    *,
+    format: str | None = None,
+    text_column: str | None = None,
+    batch_rows: int = 4096,
+    encoding_errors: str = "strict",
+    on_error: str = "fail",
+) -> CorpusReader:
+    """Open a corpus file for streaming; checks it exists, has rows and a usable text column."""
+    path = Path(path)
+    if not path.exists():
+        raise EmolabelError(f"{path}: no such file; check the path")
+    if path.is_dir():
+        raise EmolabelError(f"{path} is a folder: pass a file")
+    if encoding_errors not in ENCODING_ERRORS:
+        raise EmolabelError(f"--encoding-errors {encoding_errors}: choose strict or replace")
+    if on_error not in ("fail", "skip"):
+        raise EmolabelError(f"--on-error {on_error}: choose fail or skip")
+    fmt, gzipped = detect_format(path, format)
+    size = path.stat().st_size
+    if size == 0:
+        raise EmolabelError(f"{path} is empty: pass a file with a header and rows")
+    opener = {
+        "csv": _open_delimited,
+        "tsv": _open_delimited,
+        "jsonl": _open_jsonl,
+        "txt": _open_txt,
+        "parquet": _open_parquet,
+    }[fmt]
+    reader: CorpusReader = opener(
+        path,
+        fmt=fmt,
+        gzipped=gzipped,
+        text_column=text_column,
+        batch_rows=batch_rows,
+        encoding_errors=encoding_errors,
+        on_error=on_error,
+    )
+    return reader
+
+
+# ------------------------------------------------------------------------- text column
+def choose_text_column(
+    path: Path, schema: pa.Schema, requested: str | None, string_columns: list[str]
+) -> str:
+    """--text-column if given, else a well-known name, else the only string column."""
+    names = schema.names
+    listing = ", ".join(names) if names else "(none)"
+    if requested is not None:
+        if requested not in names:
+            raise EmolabelError(f"{path}: no column named {requested!r}; columns are: {listing}")
+        return requested
+    lowered = {name.lower(): name for name in names}
+    known = [lowered[n] for n in TEXT_COLUMN_NAMES if n in lowered]
+    if len(known) == 1:
+        return known[0]
+    if len(known) > 1:
+        raise EmolabelError(
+            f"{path}: several text-like columns ({', '.join(known)}); "
+            f"pass --text-column (columns are: {listing})"
+        )
+    if len(string_columns) == 1:
+        return string_columns[0]
+    if not string_columns:
+        raise EmolabelError(
+            f"{path}: no text column found; pass --text-column (columns are: {listing})"
+        )
+    raise EmolabelError(
+        f"{path}: cannot tell which column holds the text; pass --text-column "
+        f"(columns are: {listing})"
+    )
+
+
+def text_values(batch: pa.RecordBatch, column: str, path: Path) -> list[str | None]:
+    """The text column as Python strings: numbers are stringified, nested values refused."""
+    array = batch.column(batch.schema.get_field_index(column))
+    kind = array.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return array.to_pylist()
+    if pa.types.is_dictionary(kind):
+        return array.cast(pa.string()).to_pylist()
+    if pa.types.is_nested(kind) or pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
+        raise EmolabelError(
+            f"{path}: column {column!r} holds {kind} values, not text; pass --text-column "
+            "naming a string column"
+        )
+    return [None if v is None else str(v) for v in array.to_pylist()]
+
+
+# ------------------------------------------------------------------------- raw streams
+class _CountingFile(io.RawIOBase):
+    """Wraps the on-disk file so progress can be read as compressed bytes consumed."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw = raw
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        return self._raw.readinto(buffer)  # type: ignore[attr-defined]
+
+    def tell(self) -> int:
+        return self._raw.tell()
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+def _open_binary(path: Path, gzipped: bool) -> tuple[IO[bytes], Callable[[], int]]:
+    raw = open(path, "rb")  # noqa: SIM115 - closed by the caller's generator
+    stream: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if gzipped else raw
+    return stream, raw.tell
+
+
+class _RecodingStream(io.RawIOBase):
+    """Bytes in, UTF-8 bytes out, with undecodable bytes replaced (--encoding-errors replace)."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        import codecs
+
+        self._stream = stream
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._pending = b""
+        self._eof = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending and not self._eof:
+            chunk = self._stream.read(DEFAULT_BLOCK_BYTES)
+            self._eof = not chunk
+            self._pending = self._decoder.decode(chunk, final=self._eof).encode("utf-8")
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+
+def _stream_errors(path: Path) -> Any:
+    """Translate low-level stream failures (truncated gzip, I/O) into user errors."""
+
+    class _Guard:
+        def __enter__(self) -> None:
+            return None
+
+        def __exit__(self, kind: Any, exc: Any, tb: Any) -> bool:
+            if exc is None:
+                return False
+            if isinstance(exc, EOFError) or (
+                isinstance(exc, pa.ArrowInvalid) and "gzip" in str(exc).lower()
+            ):
+                raise EmolabelError(
+                    f"{path}: the compressed file ends early (truncated download?); "
+                    "re-fetch or re-compress it"
+                ) from None
+            if isinstance(exc, (gzip.BadGzipFile, zlib.error)):
+                raise EmolabelError(
+                    f"{path}: not a valid gzip file ({exc}); check the file"
+                ) from None
+            return False
+
+    return _Guard()
+
+
+def find_bad_utf8_line(path: Path, gzipped: bool) -> int | None:
+    """1-based number of the first line that is not valid UTF-8 (only used on error)."""
+    stream, _ = _open_binary(path, gzipped)
+    with stream:
+        for number, line in enumerate(stream, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                return number
+    return None
+
+
+def find_line_starting_with(path: Path, gzipped: bool, text: str) -> int | None:
+    """1-based number of the first line that begins with `text` (only used on error)."""
+    stream, _ = _open_binary(path, gzipped)
+    probe = text.split("\n", 1)[0].encode("utf-8", errors="replace")
+    with stream:
+        for number, line in enumerate(stream, start=1):
+            if line.rstrip(b"\r\n") == probe:
+                return number
+    return None
+
+
+def _utf8_error(path: Path, gzipped: bool) -> EmolabelError:
+    line = find_bad_utf8_line(path, gzipped)
+    where = f" line {line}" if line else ""
+    return EmolabelError(
+        f"{path}{where}: invalid UTF-8; re-encode the file as UTF-8 or pass "
+        "--encoding-errors replace"
+    )
+
+
+# ------------------------------------------------------------------------- CSV / TSV
+def _open_delimited(
+    path: Path,
+    *,
+    fmt: str,
+    gzipped: bool,
+    text_column: str | None,
+    batch_rows: int,
+    encoding_errors: str,
+    on_error: str,
+) -> CorpusReader:
+    delimiter = "\t" if fmt == "tsv" else ","
+    rejected: list[RowError] = []
+
+    def invalid_row(row: Any) -> str:
+        reason = f"expected {row.expected_columns} columns, got {row.actual_columns}"
+        if on_error == "skip":
+            rejected.append(RowError(line=None, reason=reason, raw=row.text))
+            return "skip"
+        line = find_line_starting_with(path, gzipped, row.text)
+        where = f" line {line}" if line else ""
+        snippet = row.text if len(row.text) <= 60 else row.text[:57] + "..."
+        raise EmolabelError(
+            f"{path}{where}: {reason} ({snippet!r}); fix the row, quote fields that contain "
+            f"{'tabs' if fmt == 'tsv' else 'commas'}, or pass --on-error skip"
+        )
+
+    parse_options = pa_csv.ParseOptions(
+        delimiter=delimiter, newlines_in_values=True, invalid_row_handler=invalid_row
+    )
+
+    def open_stream(column_types: dict[str, pa.DataType] | None) -> Any:
+        stream, position = _open_binary(path, gzipped)
+        source: Any = _RecodingStream(stream) if encoding_errors == "replace" else stream
+        read_options = pa_csv.ReadOptions(block_size=DEFAULT_BLOCK_BYTES)
+        convert = pa_csv.ConvertOptions(column_types=column_types or {}, strings_can_be_null=False)
+        try:
+            with _stream_errors(path):
+                reader = pa_csv.open_csv(
+                    source,
+                    read_options=read_options,
+                    parse_options=parse_options,
+                    convert_options=convert,
+                )
+        except pa.ArrowInvalid as exc:
+            stream.close()
+            message = str(exc)
+            if "UTF8" in message or "utf-8" in message.lower():
+                raise _utf8_error(path, gzipped) from None
+            if "Empty CSV file" in message:
+                raise EmolabelError(
+                    f"{path} is empty: pass a file with a header and rows"
+                ) from None
+            raise EmolabelError(f"{path}: cannot parse as {fmt.upper()}: {message}") from None
+        return reader, stream, position
+
+    # First pass over one block: the inferred types tell which columns hold text.
+    probe, probe_stream, _ = open_stream(None)
+    inferred = probe.schema
+    probe_stream.close()
+    strings = [f.name for f in inferred if pa.types.is_string(f.type) or pa.types.is_null(f.type)]
+    column = choose_text_column(path, inferred, text_column, strings)
+    all_strings = {name: pa.string() for name in inferred.names}
+    schema = pa.schema([(name, pa.string()) for name in inferred.names])
+
+    state: dict[str, Callable[[], int]] = {"position": lambda: 0}
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        reader, stream, position = open_stream(all_strings)
+        state["position"] = position
+        seen_rows = 0
+        try:
+            while True:
+                try:
+                    with _stream_errors(path):
+                        batch = reader.read_next_batch()
+                except StopIteration:
+                    break
+                except pa.ArrowInvalid as exc:
+                    if "UTF8" in str(exc):
+                        raise _utf8_error(path, gzipped) from None
+                    raise EmolabelError(f"{path}: cannot parse as {fmt.upper()}: {exc}") from None
+                seen_rows += batch.num_rows
+                for start in range(0, batch.num_rows, batch_rows):
+                    yield batch.slice(start, batch_rows)
+        finally:
+            stream.close()
+        if seen_rows == 0 and not rejected:
+            raise EmolabelError(f"{path} has a header but no rows: nothing to label")
+
+    return CorpusReader(
+        path=path,
+        format=fmt,
+        gzipped=gzipped,
+        schema=schema,
+        text_column=column,
+        total_rows=None,
+        total_bytes=path.stat().st_size,
+        _batches=batches,
+        _position=lambda: state["position"](),
+        rejected=rejected,
+    )
+
+
+# ------------------------------------------------------------------------- JSONL
+def _open_jsonl(
+    path: Path,
+    *,
+    fmt: str,
+    gzipped: bool,
+    text_column: str | None,
+    batch_rows: int,
+    encoding_errors: str,
+    on_error: str,
+) -> CorpusReader:
+    rejected: list[RowError] = []
+    state: dict[str, Any] = {"position": lambda: 0, "schema": None}
+
+    def records() -> Iterator[tuple[int, dict[str, Any]]]:
+        stream, position = _open_binary(path, gzipped)
+        state["position"] = position
+        with stream, _stream_errors(path):
+            for number, raw in enumerate(stream, start=1):
+                try:
+                    line = raw.decode(
+                        "utf-8-sig" if number == 1 else "utf-8", errors=encoding_errors
+                    )
+                except UnicodeDecodeError:
+                    raise EmolabelError(
+                        f"{path} line {number}: invalid UTF-8; re-encode the file as UTF-8 or "
+                        "pass --encoding-errors replace"
+                    ) from None
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    reason = f"malformed JSON ({exc.msg} at column {exc.colno})"
+                    if on_error == "skip":
+                        rejected.append(RowError(number, reason, line.rstrip("\r\n")))
+                        continue
+                    raise EmolabelError(
+                        f"{path} line {number}: {reason}; fix the line or pass --on-error skip"
+                    ) from None
+                if not isinstance(record, dict):
+                    reason = "not a JSON object"
+                    if on_error == "skip":
+                        rejected.append(RowError(number, reason, line.rstrip("\r\n")))
+                        continue
+                    raise EmolabelError(
+                        f"{path} line {number}: {reason}; write one {{...}} object per line"
+                    )
+                yield number, record
+
+    def grouped() -> Iterator[list[tuple[int, dict[str, Any]]]]:
+        group: list[tuple[int, dict[str, Any]]] = []
+        for item in records():
+            group.append(item)
+            if len(group) >= batch_rows:
+                yield group
+                group = []
+        if group:
+            yield group
+
+    groups = grouped()
+    first = next(groups, None)
+    if first is None:
+        raise EmolabelError(f"{path} has no JSON records: nothing to label")
+    schema = _infer_json_schema(path, first, text_column)
+    string_columns = [f.name for f in schema if pa.types.is_string(f.type)]
+    column = choose_text_column(path, schema, text_column, string_columns)
+    schema = schema.set(schema.get_field_index(column), pa.field(column, pa.string()))
+
+    def to_batch(group: list[tuple[int, dict[str, Any]]]) -> pa.RecordBatch:
+        names = set(schema.names)
+        for number, record in group:
+            extra = record.keys() - names
+            if extra:
+                raise EmolabelError(
+                    f"{path} line {number}: key {sorted(extra)[0]!r} is not in the first "
+                    f"{batch_rows} records, so the output schema cannot hold it; "
+                    "put every key in the first records or drop it"
+                )
+            value = record.get(column)
+            if value is not None and not isinstance(value, str):
+                if isinstance(value, (dict, list)):
+                    raise EmolabelError(
+                        f"{path} line {number}: column {column!r} holds a nested value, not "
+                        "text; pass --text-column naming a string field"
+                    )
+                record[column] = json.dumps(value) if isinstance(value, bool) else str(value)
+        try:
+            return pa.RecordBatch.from_pylist([r for _, r in group], schema=schema)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise EmolabelError(
+                f"{path} lines {group[0][0]}-{group[-1][0]}: a value's type differs from the "
+                f"first records ({exc}); make each key's type consistent"
+            ) from None
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        yield to_batch(first)
+        for group in groups:
+            yield to_batch(group)
+
+    return CorpusReader(
+        path=path,
+        format=fmt,
+        gzipped=gzipped,
+        schema=schema,
+        text_column=column,
+        total_rows=None,
+        total_bytes=path.stat().st_size,
+        _batches=batches,
+        _position=lambda: state["position"](),
+        rejected=rejected,
+    )
+
+
+def _infer_json_schema(
+    path: Path, group: list[tuple[int, dict[str, Any]]], text_column: str | None
+) -> pa.Schema:
+    """Schema from the first records; the text column is forced to string."""
+    rows = [dict(r) for _, r in group]
+    keys: dict[str, None] = {}
+    for row in rows:
+        keys.update(dict.fromkeys(row))
+    if text_column is not None and text_column in keys:
+        for row in rows:
+            value = row.get(text_column)
+            if value is not None and not isinstance(value, (str, dict, list)):
+                row[text_column] = str(value)
+    try:
+        table = pa.Table.from_pylist(rows)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise EmolabelError(
+            f"{path}: the first {len(rows)} records mix value types within a key ({exc}); "
+            "make each key's type consistent"
+        ) from None
+    fields = [
+        pa.field(f.name, pa.string()) if pa.types.is_null(f.type) else f for f in table.schema
+    ]
+    return pa.schema(fields)
+
+
+# ------------------------------------------------------------------------- txt
+def _open_txt(
+    path: Path,
+    *,
+    fmt: str,
+    gzipped: bool,
+    text_column: str | None,
+    batch_rows: int,
+    encoding_errors: str,
+    on_error: str,
+) -> CorpusReader:
+    if text_column not in (None, "text"):
+        raise EmolabelError(f"{path}: a .txt file has one column, 'text'; drop --text-column")
+    state: dict[str, Callable[[], int]] = {"position": lambda: 0}
+    schema = pa.schema([("text", pa.string())])
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        stream, position = _open_binary(path, gzipped)
+        state["position"] = position
+        lines: list[str] = []
+        with stream, _stream_errors(path):
+            for number, raw in enumerate(stream, start=1):
+                try:
+                    line = raw.decode(
+                        "utf-8-sig" if number == 1 else "utf-8", errors=encoding_errors
+                    )
+                except UnicodeDecodeError:
+                    raise EmolabelError(
+                        f"{path} line {number}: invalid UTF-8; re-encode the file as UTF-8 or "
+                        "pass --encoding-errors replace"
+                    ) from None
+                lines.append(line.rstrip("\r\n"))
+                if len(lines) >= batch_rows:
+                    yield pa.record_batch([pa.array(lines, pa.string())], schema=schema)
+                    lines = []
+        if lines:
+            yield pa.record_batch([pa.array(lines, pa.string())], schema=schema)
+
+    return CorpusReader(
+        path=path,
+        format=fmt,
+        gzipped=gzipped,
+        schema=schema,
+        text_column="text",
+        total_rows=None,
+        total_bytes=path.stat().st_size,
+        _batches=batches,
+        _position=lambda: state["position"](),
+    )
+
+
+# ------------------------------------------------------------------------- parquet
+def _open_parquet(
+    path: Path,
+    *,
+    fmt: str,
+    gzipped: bool,
+    text_column: str | None,
+    batch_rows: int,
+    encoding_errors: str,
+    on_error: str,
+) -> CorpusReader:
+    if gzipped:
+        raise EmolabelError(f"{path}: parquet is compressed inside; pass the .parquet file itself")
+    try:
+        parquet = pq.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise EmolabelError(f"{path}: not a readable parquet file ({exc})") from None
+    schema = parquet.schema_arrow
+    total = parquet.metadata.num_rows
+    if total == 0:
+        raise EmolabelError(f"{path} has no rows: nothing to label")
+    strings = [
+        f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+    ]
+    column = choose_text_column(path, schema, text_column, strings)
+    field_type = schema.field(column).type
+    if pa.types.is_nested(field_type) or pa.types.is_binary(field_type):
+        raise EmolabelError(
+            f"{path}: column {column!r} holds {field_type} values, not text; pass --text-column "
+            "naming a string column"
+        )
+    state = {"rows": 0}
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        state["rows"] = 0
+        for batch in parquet.iter_batches(batch_size=batch_rows):
+            state["rows"] += batch.num_rows
+            yield batch
+
+    return CorpusReader(
+        path=path,
+        format=fmt,
+        gzipped=False,
+        schema=schema,
+        text_column=column,
+        total_rows=total,
+        total_bytes=None,
+        _batches=batches,
+        _position=lambda: state["rows"],
+    )
+
+
+# ------------------------------------------------------------------------- writers
+def output_format(path: str | os.PathLike[str], override: str | None = None) -> tuple[str, bool]:
+    """(format, gzipped) for an output path; txt is not an output format."""
+    if override:
+        fmt = override.lower()
+        if fmt not in OUTPUT_FORMATS:
+            raise EmolabelError(
+                f"--output-format {override}: choose one of {', '.join(OUTPUT_FORMATS)}"
+            )
+        return fmt, str(path).lower().endswith(".gz")
+    name = Path(path).name.lower()
+    gzipped = name.endswith(".gz")
+    fmt = _EXTENSIONS.get(Path(name[:-3] if gzipped else name).suffix)
+    if fmt not in OUTPUT_FORMATS:
+        raise EmolabelError(
+            f"{path}: cannot tell the output format; name it .parquet, .csv, .tsv or .jsonl "
+            "or pass --output-format"
+        )
+    if fmt == "parquet" and gzipped:
+        raise EmolabelError(f"{path}: parquet compresses itself; drop the .gz")
+    return fmt, gzipped
+
+
+class CorpusWriter:
+    """Incremental writer for one output file of a fixed schema."""
+
+    def __init__(self, path: Path, fmt: str, schema: pa.Schema, *, gzipped: bool = False) -> None:
+        self.path = path
+        self.format = fmt
+        self.schema = schema
+        self._sink: Any = None
+        self._writer: Any = None
+        if fmt == "parquet":
+            self._writer = pq.ParquetWriter(str(path), schema, compression="zstd")
+            return
+        self._sink = pa.output_stream(str(path), compression="gzip" if gzipped else None)
+        if fmt in ("csv", "tsv"):
+            for f in schema:
+                if pa.types.is_nested(f.type):
+                    self._sink.close()
+                    raise EmolabelError(
+                        f"column {f.name!r} holds nested values that {fmt.upper()} cannot "
+                        "store: write .parquet or .jsonl instead"
+                    )
+            options = pa_csv.WriteOptions(delimiter="\t" if fmt == "tsv" else ",")
+            self._writer = pa_csv.CSVWriter(self._sink, schema, write_options=options)
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        if self.format == "jsonl":
+            import polars as pl
+
+            buffer = io.BytesIO()
+            pl.from_arrow(batch).write_ndjson(buffer)  # type: ignore[union-attr]
+            self._sink.write(buffer.getvalue())
+        else:
+            self._writer.write_batch(batch)
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        if self._sink is not None:
+            self._sink.close()
+            self._sink = None
+
+    def __enter__(self) -> CorpusWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def rechunk(batches: Iterator[pa.RecordBatch], rows: int) -> Iterator[pa.RecordBatch]:
+    """Exactly `rows` rows per batch (the last may be shorter), whatever the reader gives."""
+    pending: list[pa.RecordBatch] = []
+    count = 0
+    for batch in batches:
+        if batch.num_rows == 0:
+            continue
+        pending.append(batch)
+        count += batch.num_rows
+        while count >= rows:
+            table = pa.Table.from_batches(pending)
+            head = table.slice(0, rows).combine_chunks()
+            yield _single_batch(head)
+            rest = table.slice(rows)
+            pending = rest.to_batches() if rest.num_rows else []
+            count = rest.num_rows
+    if count:
+        yield _single_batch(pa.Table.from_batches(pending).combine_chunks())
+
+
+def _single_batch(table: pa.Table) -> pa.RecordBatch:
+    batches = table.to_batches()
+    if len(batches) == 1:
+        return batches[0]
+    return pa.RecordBatch.from_arrays(
+        [table.column(i).combine_chunks() for i in range(table.num_columns)], schema=table.schema
+    )
