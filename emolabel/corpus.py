@@ -312,6 +312,7 @@ def _open_delimited(
 ) -> CorpusReader:
     delimiter = "\t" if fmt == "tsv" else ","
     rejected: list[RowError] = []
+    row_errors: list[EmolabelError] = []
 
     def invalid_row(row: Any) -> str:
         reason = f"expected {row.expected_columns} columns, got {row.actual_columns}"
@@ -321,10 +322,14 @@ def _open_delimited(
         line = find_line_starting_with(path, gzipped, row.text)
         where = f" line {line}" if line else ""
         snippet = row.text if len(row.text) <= 60 else row.text[:57] + "..."
-        raise EmolabelError(
-            f"{path}{where}: {reason} ({snippet!r}); fix the row, quote fields that contain "
-            f"{'tabs' if fmt == 'tsv' else 'commas'}, or pass --on-error skip"
+        # pyarrow swallows exceptions raised here: keep ours and let it raise its own.
+        row_errors.append(
+            EmolabelError(
+                f"{path}{where}: {reason} ({snippet!r}); fix the row, quote fields that contain "
+                f"{'tabs' if fmt == 'tsv' else 'commas'}, or pass --on-error skip"
+            )
         )
+        return "error"
 
     parse_options = pa_csv.ParseOptions(
         delimiter=delimiter, newlines_in_values=True, invalid_row_handler=invalid_row
@@ -345,6 +350,8 @@ def _open_delimited(
                 )
         except pa.ArrowInvalid as exc:
             stream.close()
+            if row_errors:
+                raise row_errors[0] from None
             message = str(exc)
             if "UTF8" in message or "utf-8" in message.lower():
                 raise _utf8_error(path, gzipped) from None
@@ -378,6 +385,8 @@ def _open_delimited(
                 except StopIteration:
                     break
                 except pa.ArrowInvalid as exc:
+                    if row_errors:
+                        raise row_errors[0] from None
                     if "UTF8" in str(exc):
                         raise _utf8_error(path, gzipped) from None
                     raise EmolabelError(f"{path}: cannot parse as {fmt.upper()}: {exc}") from None
@@ -467,10 +476,11 @@ def _open_jsonl(
     first = next(groups, None)
     if first is None:
         raise EmolabelError(f"{path} has no JSON records: nothing to label")
-    schema = _infer_json_schema(path, first, text_column)
+    schema, stringify = _infer_json_schema(path, first, text_column)
     string_columns = [f.name for f in schema if pa.types.is_string(f.type)]
     column = choose_text_column(path, schema, text_column, string_columns)
     schema = schema.set(schema.get_field_index(column), pa.field(column, pa.string()))
+    stringify.add(column)
 
     def to_batch(group: list[tuple[int, dict[str, Any]]]) -> pa.RecordBatch:
         names = set(schema.names)
@@ -483,15 +493,14 @@ def _open_jsonl(
                     "put every key in the first records or drop it"
                 )
             value = record.get(column)
-            if value is not None and not isinstance(value, str):
-                if isinstance(value, (dict, list)):
-                    raise EmolabelError(
-                        f"{path} line {number}: column {column!r} holds a nested value, not "
-                        "text; pass --text-column naming a string field"
-                    )
-                record[column] = json.dumps(value) if isinstance(value, bool) else str(value)
+            if isinstance(value, (dict, list)):
+                raise EmolabelError(
+                    f"{path} line {number}: column {column!r} holds a nested value, not "
+                    "text; pass --text-column naming a string field"
+                )
+        rows = [_stringified(record, stringify) for _, record in group]
         try:
-            return pa.RecordBatch.from_pylist([r for _, r in group], schema=schema)
+            return pa.RecordBatch.from_pylist(rows, schema=schema)
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
             raise EmolabelError(
                 f"{path} lines {group[0][0]}-{group[-1][0]}: a value's type differs from the "
@@ -517,19 +526,44 @@ def _open_jsonl(
     )
 
 
+def _json_kind(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    return "a nested value"
+
+
 def _infer_json_schema(
     path: Path, group: list[tuple[int, dict[str, Any]]], text_column: str | None
-) -> pa.Schema:
-    """Schema from the first records; the text column is forced to string."""
-    rows = [dict(r) for _, r in group]
-    keys: dict[str, None] = {}
-    for row in rows:
-        keys.update(dict.fromkeys(row))
-    if text_column is not None and text_column in keys:
-        for row in rows:
-            value = row.get(text_column)
-            if value is not None and not isinstance(value, (str, dict, list)):
-                row[text_column] = str(value)
+) -> tuple[pa.Schema, set[str]]:
+    """Schema from the first records, and the keys whose scalars are stored as strings.
+
+    A key that mixes text with numbers becomes a string column (as does --text-column);
+    one that mixes nested and scalar values is an error naming the line.
+    """
+    first_kind: dict[str, tuple[str, int]] = {}
+    stringify: set[str] = set() if text_column is None else {text_column}
+    for number, record in group:
+        for key, value in record.items():
+            kind = _json_kind(value)
+            if kind is None:
+                continue
+            seen, seen_line = first_kind.setdefault(key, (kind, number))
+            if seen == kind:
+                continue
+            if "a nested value" in (seen, kind):
+                raise EmolabelError(
+                    f"{path} line {number}: key {key!r} holds {kind} where line {seen_line} "
+                    f"holds {seen}; make the key's values all nested or all scalar"
+                )
+            if {seen, kind} != {"a number"}:
+                stringify.add(key)
+    rows = [_stringified(record, stringify) for _, record in group]
     try:
         table = pa.Table.from_pylist(rows)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
@@ -538,9 +572,23 @@ def _infer_json_schema(
             "make each key's type consistent"
         ) from None
     fields = [
-        pa.field(f.name, pa.string()) if pa.types.is_null(f.type) else f for f in table.schema
+        pa.field(f.name, pa.string()) if pa.types.is_null(f.type) or f.name in stringify else f
+        for f in table.schema
     ]
-    return pa.schema(fields)
+    return pa.schema(fields), stringify
+
+
+def _stringified(record: dict[str, Any], keys: set[str]) -> dict[str, Any]:
+    """Scalars of `keys` as strings (booleans as JSON writes them); others untouched."""
+    out = dict(record)
+    for key in keys:
+        value = out.get(key)
+        if value is None or isinstance(value, str):
+            continue
+        if isinstance(value, (dict, list)):
+            continue
+        out[key] = json.dumps(value) if isinstance(value, bool) else str(value)
+    return out
 
 
 # ------------------------------------------------------------------------- txt

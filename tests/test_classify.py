@@ -1,0 +1,62 @@
+"""classify: stdin lines or arguments in, one line out per input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from emolabel.cli import main
+from tests.conftest import EMOTIONS
+
+
+def test_stdin_lines_tsv(tiny_model_dir: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["classify", "-m", str(tiny_model_dir)], input="i am happy\n\ni am sad\n"
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert len(lines) == 3
+    label, confidence, text = lines[0].split("\t")
+    assert label in EMOTIONS and 0 < float(confidence) <= 1 and text == "i am happy"
+    assert lines[1] == "\t\t"
+    assert lines[2].endswith("\ti am sad")
+
+
+def test_arguments_jsonl(tiny_model_dir: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["classify", "-m", str(tiny_model_dir), "--format", "jsonl", "one", "two"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert [r["text"] for r in rows] == ["one", "two"]
+    assert all(list(r["scores"]) == EMOTIONS for r in rows)
+    assert all(abs(sum(r["scores"].values()) - 1) < 1e-3 for r in rows)
+
+
+def test_streams_through_a_real_pipe_and_survives_head(tiny_model_dir: Path) -> None:
+    """A line in, a line out: the first answer arrives before stdin is closed."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "emolabel", "classify", "-m", str(tiny_model_dir)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(b"first line here\n")
+    proc.stdin.flush()
+    first = proc.stdout.readline().decode()
+    assert first.endswith("\tfirst line here\n")
+    proc.stdout.close()  # the reader goes away, like `| head -1`
+    proc.stdin.write(b"second\n" * 5000)
+    try:
+        proc.stdin.close()
+    except BrokenPipeError:
+        pass
+    assert proc.wait(timeout=120) == 0, proc.stderr.read().decode() if proc.stderr else ""
