@@ -8,6 +8,7 @@ temporary file that is renamed over the output only when every row is done.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import queue
 import threading
@@ -20,10 +21,18 @@ from typing import Any, Protocol
 import numpy as np
 import pyarrow as pa
 
+from emolabel.checkpoints import (
+    ChunkStore,
+    check_resumable,
+    file_fingerprint,
+    model_fingerprint,
+    parts_dir_for,
+)
 from emolabel.classifier import EmotionClassifier
 from emolabel.corpus import (
     CorpusReader,
     CorpusWriter,
+    RowError,
     open_corpus,
     output_format,
     rechunk,
@@ -59,6 +68,7 @@ class AnnotationSummary:
     skipped_empty: int = 0
     rejected: int = 0
     truncated: int = 0
+    resumed_chunks: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     mean_confidence: dict[str, float] = field(default_factory=dict)
     elapsed_s: float = 0.0
@@ -218,19 +228,26 @@ def _prefetch(
     classifier: EmotionClassifier,
     chunk_rows: int,
     stop: threading.Event,
+    skip: int = 0,
     depth: int = 2,
-) -> Iterator[_PreparedChunk]:
-    """Read and tokenize ahead in a thread; errors re-raise in the consumer, in order."""
+) -> Iterator[_PreparedChunk | None]:
+    """Read and tokenize ahead in a thread; errors re-raise in the consumer, in order.
+
+    The first `skip` chunks (already finished by an interrupted run) are read but not
+    tokenized, and come out as None.
+    """
     slots: queue.Queue[Any] = queue.Queue(maxsize=depth)
     done = object()
 
     def produce() -> None:
         try:
-            for batch in rechunk(iter(reader), chunk_rows):
+            for index, batch in enumerate(rechunk(iter(reader), chunk_rows)):
                 if stop.is_set():
                     return
-                chunk = _prepare(classifier, batch, reader.text_column, reader.path, 0)
-                chunk.position = reader.position()
+                chunk = None
+                if index >= skip:
+                    chunk = _prepare(classifier, batch, reader.text_column, reader.path, 0)
+                    chunk.position = reader.position()
                 while not stop.is_set():
                     try:
                         slots.put(chunk, timeout=0.1)
@@ -275,6 +292,12 @@ def temporary_path(output_path: Path) -> Path:
     return output_path.with_name(f".{output_path.name}.emolabel-{os.getpid()}.tmp")
 
 
+class AnnotationInterrupted(EmolabelError):
+    """Ctrl-C: finished chunks are kept; the message says how to resume."""
+
+    exit_code = 130
+
+
 def annotate(
     input_path: str | os.PathLike[str],
     output_path: str | os.PathLike[str],
@@ -291,13 +314,18 @@ def annotate(
     batch_tokens: int | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     overwrite: bool = False,
+    resume: bool = False,
     encoding_errors: str = "strict",
+    on_error: str = "fail",
+    rejects_path: str | os.PathLike[str] | None = None,
     progress: ProgressListener | None = None,
 ) -> AnnotationSummary:
     """Label every row of `input_path` and write it, with prediction columns, to `output_path`.
 
-    Returns the summary figures. Raises EmolabelError for anything the user can fix; on any
-    failure the output path is left untouched.
+    Finished chunks are kept as part files beside the output until the whole output is
+    assembled, so an interrupted run continues with `resume=True`. Returns the summary
+    figures. Raises EmolabelError for anything the user can fix; the output path itself
+    is only ever written complete.
     """
     started = time.perf_counter()
     source = Path(input_path)
@@ -312,6 +340,7 @@ def annotate(
         text_column=text_column,
         batch_rows=chunk_rows,
         encoding_errors=encoding_errors,
+        on_error=on_error,
     )
     classifier = (
         model
@@ -326,16 +355,31 @@ def annotate(
     )
     columns = OutputColumns.for_labels(classifier.labels, prefix)
     schema = output_schema(reader.schema, columns, str(source))
-    summary = AnnotationSummary(
-        input=str(source),
-        output=str(target),
-        model=classifier.name,
-        device=classifier.device,
-        precision=classifier.precision,
-        labels=list(classifier.labels),
-    )
-    tmp = temporary_path(target)
-    stop = threading.Event()
+    budget = batch_tokens or classifier.default_batch_tokens()
+    manifest = {
+        "input": file_fingerprint(source),
+        "model": model_fingerprint(classifier.source),
+        "options": {
+            "text_column": reader.text_column,
+            "format": reader.format,
+            "prefix": prefix,
+            "device": classifier.device.split(":")[0],
+            "precision": classifier.precision,
+            "max_length": classifier.max_length,
+            "head_tokens": classifier.head_tokens,
+            "batch_tokens": budget,
+            "chunk_rows": chunk_rows,
+            "encoding_errors": encoding_errors,
+            "on_error": on_error,
+        },
+    }
+    store = ChunkStore(parts_dir_for(target))
+    skip = check_resumable(store, manifest, resume) if resume or not overwrite else 0
+    if skip == 0:
+        try:
+            store.start(manifest)
+        except OSError as exc:
+            raise EmolabelError(f"cannot write {target}: {exc.strerror or exc}") from None
     if progress is not None:
         total, unit = (
             (reader.total_rows, "rows")
@@ -343,29 +387,90 @@ def annotate(
             else (reader.total_bytes, "bytes")
         )
         progress.start(total, unit)
+    stop = threading.Event()
+    index = 0
     try:
-        try:
-            writer = CorpusWriter(tmp, out_fmt, schema, gzipped=out_gz)
-        except OSError as exc:
-            raise EmolabelError(f"cannot write {target}: {exc.strerror or exc}") from None
-        with writer:
-            for chunk in _prefetch(reader, classifier, chunk_rows, stop):
-                out, labels, confidence, truncated = _predict_chunk(
-                    classifier, chunk, columns, batch_tokens
-                )
-                try:
-                    writer.write(out.cast(schema) if out.schema != schema else out)
-                except OSError as exc:
-                    raise EmolabelError(f"cannot write {target}: {exc.strerror or exc}") from None
-                summary.add(labels, confidence, truncated)
-                if progress is not None:
-                    progress.advance(out.num_rows, chunk.position)
-        os.replace(tmp, target)
+        for index, chunk in enumerate(_prefetch(reader, classifier, chunk_rows, stop, skip)):
+            if chunk is None:
+                continue
+            out, _, _, _ = _predict_chunk(classifier, chunk, columns, budget)
+            if out.schema != schema:
+                out = out.cast(schema)
+            try:
+                store.write(index, out)
+            except OSError as exc:
+                raise EmolabelError(
+                    f"cannot write a chunk to {store.directory}: {exc.strerror or exc}; "
+                    f"{index} finished chunk(s) are kept: free space or fix permissions, "
+                    "then rerun with --resume"
+                ) from None
+            if progress is not None:
+                progress.advance(out.num_rows, chunk.position)
+    except KeyboardInterrupt:
+        stop.set()
+        raise AnnotationInterrupted(
+            f"interrupted: {store.finished()} finished chunk(s) of {chunk_rows} rows are kept "
+            f"in {store.directory}; rerun the same command with --resume to continue"
+        ) from None
     finally:
         stop.set()
         if progress is not None:
             progress.stop()
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+    summary = AnnotationSummary(
+        input=str(source),
+        output=str(target),
+        model=classifier.name,
+        device=classifier.device,
+        precision=classifier.precision,
+        labels=list(classifier.labels),
+        rejected=len(reader.rejected),
+        resumed_chunks=skip,
+    )
+    _assemble(store, target, out_fmt, out_gz, schema, columns, summary)
+    if rejects_path is not None:
+        write_rejects(Path(rejects_path), reader.rejected)
+    store.remove()
     summary.finish(time.perf_counter() - started)
     return summary
+
+
+def _assemble(
+    store: ChunkStore,
+    target: Path,
+    fmt: str,
+    gzipped: bool,
+    schema: pa.Schema,
+    columns: OutputColumns,
+    summary: AnnotationSummary,
+) -> None:
+    """Stream the part files into the output format, counting the summary on the way."""
+    tmp = temporary_path(target)
+    try:
+        with CorpusWriter(tmp, fmt, schema, gzipped=gzipped) as writer:
+            for batch in store.read():
+                writer.write(batch)
+                labels = batch.column(columns.emotion).to_pylist()
+                confidence = batch.column(columns.confidence).to_numpy(zero_copy_only=False)
+                truncated = (
+                    batch.column(columns.truncated).fill_null(False).to_numpy(zero_copy_only=False)
+                )
+                summary.add(labels, confidence, truncated)
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise EmolabelError(
+            f"cannot write {target}: {exc.strerror or exc}; the finished chunks are kept in "
+            f"{store.directory}: free space or fix permissions, then rerun with --resume"
+        ) from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def write_rejects(path: Path, rejected: list[RowError]) -> None:
+    """Malformed rows that --on-error skip set aside, as JSONL: line, reason, raw text."""
+    try:
+        with open(path, "w", encoding="utf-8") as f:
+            for row in rejected:
+                f.write(json.dumps(asdict(row), ensure_ascii=False) + "\n")
+    except OSError as exc:
+        raise EmolabelError(f"cannot write --rejects {path}: {exc.strerror or exc}") from None

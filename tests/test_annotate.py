@@ -188,7 +188,13 @@ def test_failure_midway_leaves_no_output(tmp_path: Path, classifier: EmotionClas
     out = tmp_path / "out.parquet"
     with pytest.raises(Exception, match="line 51"):
         annotate(src, out, model=classifier, chunk_rows=10)
-    assert list(tmp_path.iterdir()) == [src]
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    # Once the input is fixed, a plain rerun starts afresh: stale chunks of the old input go.
+    src.write_text(good + "\n", encoding="utf-8")
+    summary = annotate(src, out, model=classifier, chunk_rows=10)
+    assert summary.rows == 50 and summary.resumed_chunks == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "out.parquet"]
 
 
 def test_python_api_predict(classifier: EmotionClassifier) -> None:

@@ -24,7 +24,7 @@ class EmolabelGroup(click.Group):
             from emolabel.report import print_error
 
             print_error(str(exc))
-            ctx.exit(2)
+            ctx.exit(getattr(exc, "exit_code", 2))
 
 
 @click.group(cls=EmolabelGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -60,7 +60,30 @@ from emolabel.cli.options import model_options
     show_default=True,
     help="Invalid UTF-8: strict stops with the line number; replace substitutes U+FFFD.",
 )
-@click.option("--overwrite", is_flag=True, help="Replace the output file if it exists.")
+@click.option(
+    "--on-error",
+    type=click.Choice(["fail", "skip"]),
+    default="fail",
+    show_default=True,
+    help="Malformed rows (ragged CSV, broken JSON line): fail names the line; skip counts "
+    "them and goes on.",
+)
+@click.option(
+    "--rejects",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="With --on-error skip: write the skipped rows (line, reason, raw text) here as JSONL.",
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue an interrupted run of the same command from its last finished chunk.",
+)
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace the output file, and any unfinished run's chunks, if they exist.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary table.")
 @click.option(
     "--summary-json",
@@ -83,6 +106,9 @@ def command(
     batch_tokens: int | None,
     chunk_rows: int,
     encoding_errors: str,
+    on_error: str,
+    rejects: Path | None,
+    resume: bool,
     overwrite: bool,
     quiet: bool,
     summary_json: Path | None,
@@ -93,7 +119,9 @@ def command(
     INPUT is CSV, TSV, JSONL, parquet or plain text (one text per line), optionally
     gzipped. Every input column is kept; added are `emotion`, `confidence`, one
     `score_<label>` per class and `truncated`. Empty texts get null predictions.
-    The file is streamed in chunks, so memory does not grow with its size.
+    The file is streamed in chunks, so memory does not grow with its size; finished
+    chunks are kept on disk until the output is complete, so an interrupted run
+    (Ctrl-C, crash, kill) continues where it stopped with --resume.
     """
     from emolabel.annotate import annotate
     from emolabel.report import AnnotateProgress, render_annotation_summary
@@ -113,7 +141,10 @@ def command(
         batch_tokens=batch_tokens,
         chunk_rows=chunk_rows,
         overwrite=overwrite,
+        resume=resume,
         encoding_errors=encoding_errors,
+        on_error=on_error,
+        rejects_path=rejects,
         progress=None if quiet else AnnotateProgress(),
     )
     if summary_json is not None:
