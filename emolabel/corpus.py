@@ -331,11 +331,12 @@ def _open_delimited(
         )
         return "error"
 
-    parse_options = pa_csv.ParseOptions(
-        delimiter=delimiter, newlines_in_values=True, invalid_row_handler=invalid_row
-    )
-
     def open_stream(column_types: dict[str, pa.DataType] | None) -> Any:
+        # The type probe (no column_types) reads one block only: it must not report rows.
+        handler = invalid_row if column_types is not None else (lambda row: "skip")
+        parse_options = pa_csv.ParseOptions(
+            delimiter=delimiter, newlines_in_values=True, invalid_row_handler=handler
+        )
         stream, position = _open_binary(path, gzipped)
         source: Any = _RecodingStream(stream) if encoding_errors == "replace" else stream
         read_options = pa_csv.ReadOptions(block_size=DEFAULT_BLOCK_BYTES)

@@ -58,8 +58,21 @@ def test_csv_to_parquet_keeps_columns_order_and_nulls(
 ) -> None:
     src = write_csv(tmp_path / "in.csv")
     out = tmp_path / "out.parquet"
-    code, output = run(["annotate", str(src), "-o", str(out), "-m", str(tiny_model_dir),
-                        "--precision", "fp32", "--chunk-rows", "3", "--quiet"])
+    code, output = run(
+        [
+            "annotate",
+            str(src),
+            "-o",
+            str(out),
+            "-m",
+            str(tiny_model_dir),
+            "--precision",
+            "fp32",
+            "--chunk-rows",
+            "3",
+            "--quiet",
+        ]
+    )
     assert code == 0, output
     table = pq.read_table(out)
     assert table.column_names == ["id", "text", *ADDED]
@@ -131,7 +144,9 @@ def test_order_is_kept_across_many_chunks(tmp_path: Path, classifier: EmotionCla
     np.testing.assert_allclose(got, proba, atol=1e-5)
 
 
-def test_long_text_is_truncated_head_and_tail(tmp_path: Path, classifier: EmotionClassifier) -> None:
+def test_long_text_is_truncated_head_and_tail(
+    tmp_path: Path, classifier: EmotionClassifier
+) -> None:
     long_text = "start " + "middle words here " * 400 + "the end"
     src = write_csv(tmp_path / "long.csv", ["short text", long_text])
     out = tmp_path / "long.parquet"
@@ -148,8 +163,9 @@ def test_existing_output_needs_overwrite(tmp_path: Path, tiny_model_dir: Path) -
     assert code == 2
     assert "exists" in output and "--overwrite" in output
     assert out.read_bytes() == b"precious"
-    code, _ = run(["annotate", str(src), "-o", str(out), "-m", str(tiny_model_dir), "-q",
-                   "--overwrite"])
+    code, _ = run(
+        ["annotate", str(src), "-o", str(out), "-m", str(tiny_model_dir), "-q", "--overwrite"]
+    )
     assert code == 0
     assert pq.read_table(out).num_rows == len(TEXTS)
 
@@ -161,8 +177,9 @@ def test_column_clash_suggests_prefix(tmp_path: Path, tiny_model_dir: Path) -> N
     code, output = run(["annotate", str(src), "-o", str(out), "-m", str(tiny_model_dir), "-q"])
     assert code == 2 and "--prefix" in output and "'emotion'" in output
     assert not out.exists()
-    code, output = run(["annotate", str(src), "-o", str(out), "-m", str(tiny_model_dir), "-q",
-                        "--prefix", "emo_"])
+    code, output = run(
+        ["annotate", str(src), "-o", str(out), "-m", str(tiny_model_dir), "-q", "--prefix", "emo_"]
+    )
     assert code == 0, output
     assert pq.read_table(out).column_names[:3] == ["text", "emotion", "emo_emotion"]
 
@@ -171,8 +188,18 @@ def test_summary_json_and_table(tmp_path: Path, tiny_model_dir: Path) -> None:
     src = write_csv(tmp_path / "in.csv")
     out = tmp_path / "out.parquet"
     summary_path = tmp_path / "summary.json"
-    code, output = run(["annotate", str(src), "-o", str(out), "-m", str(tiny_model_dir),
-                        "--summary-json", str(summary_path)])
+    code, output = run(
+        [
+            "annotate",
+            str(src),
+            "-o",
+            str(out),
+            "-m",
+            str(tiny_model_dir),
+            "--summary-json",
+            str(summary_path),
+        ]
+    )
     assert code == 0, output
     summary = json.loads(summary_path.read_text())
     assert summary["rows"] == 8 and summary["skipped_empty"] == 2 and summary["labelled"] == 6
@@ -212,7 +239,10 @@ def test_version_and_module_entry_point() -> None:
     code, output = run(["--version"])
     assert code == 0 and __version__ in output
     proc = subprocess.run(
-        [sys.executable, "-m", "emolabel", "--help"], capture_output=True, text=True, check=False,
+        [sys.executable, "-m", "emolabel", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
         env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)},
     )
     assert proc.returncode == 0 and "annotate" in proc.stdout

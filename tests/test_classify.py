@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -55,8 +56,6 @@ def test_streams_through_a_real_pipe_and_survives_head(tiny_model_dir: Path) -> 
     assert first.endswith("\tfirst line here\n")
     proc.stdout.close()  # the reader goes away, like `| head -1`
     proc.stdin.write(b"second\n" * 5000)
-    try:
+    with contextlib.suppress(BrokenPipeError):
         proc.stdin.close()
-    except BrokenPipeError:
-        pass
     assert proc.wait(timeout=120) == 0, proc.stderr.read().decode() if proc.stderr else ""
