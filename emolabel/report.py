@@ -107,3 +107,254 @@ def render_annotation_summary(
 
 
 # --- training and evaluation -------------------------------------------------------------
+if TYPE_CHECKING:
+    from emolabel.evaluation import EvaluationReport, ModelInfo
+    from emolabel.training import EpochRecord, TrainingResult
+    from emolabel.training_data import TrainingData
+
+
+class TrainingProgress:
+    """Rich view of a training run (an emolabel.training.TrainingEvents listener).
+
+    Facts about the data and model print as lines; epochs and steps show as two bars with
+    the latest training loss; each finished epoch leaves one line with its validation figures.
+    """
+
+    def __init__(self, console: Console = stderr_console, quiet: bool = False) -> None:
+        self.console = console
+        self.quiet = quiet
+        self._progress: Progress | None = None
+        self._epoch_task: Any = None
+        self._step_task: Any = None
+        self._steps_per_epoch = 1
+
+    def __enter__(self) -> TrainingProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+    def _line(self, text: str) -> None:
+        if not self.quiet:
+            self.console.print(text, soft_wrap=True, highlight=False)
+
+    def data_loaded(self, data: TrainingData) -> None:
+        sizes = data.sizes()
+        parts = [f"{name} {n:,}" for name, n in sizes.items()]
+        self._line(
+            f"[bold]data[/] {escape(data.source)}: {', '.join(parts)} rows; "
+            f"{len(data.labels)} labels ({escape(', '.join(data.labels))}); "
+            f"validation: {escape(data.validation_from)}"
+        )
+        for name, stats in data.stats.items():
+            dropped = {
+                "empty texts": stats.dropped_empty_text,
+                "missing labels": stats.dropped_missing_label,
+                "duplicate rows": stats.dropped_duplicates,
+            }
+            dropped_text = ", ".join(f"{n:,} {what}" for what, n in dropped.items() if n)
+            if dropped_text:
+                self._line(f"  {name}: dropped {dropped_text}")
+            if stats.conflicting_texts:
+                examples = "; ".join(stats.conflict_examples[:2])
+                self._line(
+                    f"  [yellow]{name}: {stats.conflicting_texts:,} text(s) carry different "
+                    f"labels[/] (kept), e.g. {escape(examples)}"
+                )
+        for warning in data.warnings:
+            self._line(f"  [yellow]warning:[/] {escape(warning)}")
+
+    def model_ready(self, info: dict[str, Any]) -> None:
+        share = info["trainable_params"] / max(info["total_params"], 1)
+        threads = f", {info['threads']} threads" if info.get("threads") else ""
+        self._line(
+            f"[bold]model[/] {escape(str(info['base_model']))}: "
+            f"{info['trainable_params']:,} of {info['total_params']:,} parameters trainable "
+            f"({share:.0%}); {info['device']} {info['precision']}{threads}; "
+            f"max length {info['max_length']} (head {info['head_tokens']}); "
+            f"lr {info['lr']:g}"
+        )
+
+    def train_begin(self, total_steps: int, epochs: int, start_step: int) -> None:
+        if self.quiet:
+            return
+        self._steps_per_epoch = max(1, total_steps // max(epochs, 1))
+        if start_step:
+            self._line(f"resuming at step {start_step:,} of {total_steps:,}")
+        self._progress = Progress(
+            TextColumn("[bold]{task.description:<8}"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.completed:,.0f}/{task.total:,.0f}"),
+            TextColumn("{task.fields[note]}"),
+            TimeRemainingColumn(),
+            console=self.console,
+            transient=True,
+        )
+        self._progress.start()
+        self._epoch_task = self._progress.add_task(
+            "epochs", total=epochs, completed=start_step // self._steps_per_epoch, note=""
+        )
+        self._step_task = self._progress.add_task(
+            "steps", total=total_steps, completed=start_step, note=""
+        )
+
+    def step(self, step: int, epoch: float, loss: float | None) -> None:
+        if self._progress is None:
+            return
+        note = f"loss {loss:.4f}" if loss is not None else ""
+        self._progress.update(self._step_task, completed=step, note=note)
+        self._progress.update(self._epoch_task, completed=int(epoch))
+
+    def evaluate_begin(self, epoch: int) -> None:
+        if self._progress is not None:
+            self._progress.update(self._step_task, note="validating...")
+
+    def epoch_end(self, record: EpochRecord) -> None:
+        m = record.metrics
+        loss = f"loss {record.train_loss:.4f}, " if record.train_loss is not None else ""
+        self._line(
+            f"epoch {record.epoch}: {loss}val loss {m.get('loss', float('nan')):.4f}, "
+            f"accuracy {m.get('accuracy', float('nan')):.4f}, "
+            f"macro-F1 {m.get('macro_f1', float('nan')):.4f} "
+            f"[dim]({record.train_seconds:.0f} s train + {record.eval_seconds:.0f} s val)[/]"
+        )
+        if self._progress is not None:
+            self._progress.update(self._epoch_task, completed=record.epoch)
+
+    def interrupted(self, checkpoint: Any) -> None:
+        self.stop()
+        self._line(
+            f"[yellow]interrupted:[/] checkpoint saved in {escape(str(checkpoint))}; "
+            "run the same command with --resume to continue"
+        )
+
+    def saving(self, output_dir: Any) -> None:
+        self.stop()
+        self._line(f"validating the best model and writing {escape(str(output_dir))}")
+
+
+def render_training_result(result: TrainingResult, console: Console = stderr_console) -> None:
+    """Per-class validation table of the saved model, then the run's headline figures."""
+    m = result.metrics
+    table = Table(
+        title=f"validation of {result.output_dir} (best epoch {result.best_epoch})",
+        title_justify="left",
+    )
+    for name, justify in (("label", "left"), ("precision", "right"), ("recall", "right"),
+                          ("F1", "right"), ("support", "right")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for label, row in m["per_class"].items():
+        table.add_row(label, f"{row['precision']:.3f}", f"{row['recall']:.3f}",
+                      f"{row['f1']:.3f}", f"{row['support']:,}")
+    console.print(table)
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold")
+    facts.add_column()
+    facts.add_row("accuracy", f"{m['accuracy']:.4f}")
+    facts.add_row("macro F1", f"{m['macro_f1']:.4f}")
+    facts.add_row("weighted F1", f"{m['weighted_f1']:.4f}")
+    facts.add_row("parameters", f"{result.trainable_params:,} trained of {result.total_params:,}")
+    per_epoch = ", ".join(f"{r.train_seconds + r.eval_seconds:.0f} s" for r in result.epochs)
+    facts.add_row("time", f"{result.seconds:.0f} s (per epoch: {per_epoch or '-'})")
+    facts.add_row("model", str(result.output_dir))
+    console.print(facts)
+
+
+def render_evaluation(report: EvaluationReport, console: Console = stderr_console) -> None:
+    """Per-class table, confusion matrix and the headline figures of an evaluation."""
+    m = report.metrics
+    table = Table(
+        title=f"{report.model} on {report.data} ({m['rows']:,} rows)", title_justify="left"
+    )
+    table.add_column("label")
+    for name in ("precision", "recall", "F1", "support"):
+        table.add_column(name, justify="right")
+    for label, row in m["per_class"].items():
+        table.add_row(escape(label), f"{row['precision']:.3f}", f"{row['recall']:.3f}",
+                      f"{row['f1']:.3f}", f"{row['support']:,}")
+    console.print(table)
+    labels = report.labels
+    if len(labels) <= 20:
+        matrix = Table(title="confusion matrix (rows: true, columns: predicted)",
+                       title_justify="left")
+        matrix.add_column("")
+        for label in labels:
+            matrix.add_column(escape(label[:10]), justify="right")
+        for label, row in zip(labels, m["confusion_matrix"], strict=True):
+            matrix.add_row(escape(label), *(f"{n:,}" for n in row))
+        console.print(matrix)
+
+    def fmt(x: float | None) -> str:
+        return "n/a" if x is None else f"{x:.4f}"
+
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold")
+    facts.add_column()
+    facts.add_row("accuracy", fmt(m["accuracy"]))
+    facts.add_row("precision", f"macro {fmt(m['macro_precision'])}, "
+                  f"weighted {fmt(m['weighted_precision'])}")
+    facts.add_row("recall", f"macro {fmt(m['macro_recall'])}, weighted {fmt(m['weighted_recall'])}")
+    facts.add_row("F1", f"macro {fmt(m['macro_f1'])}, weighted {fmt(m['weighted_f1'])}")
+    facts.add_row("ROC-AUC (OvR)", f"macro {fmt(m['roc_auc_macro'])}, "
+                  f"weighted {fmt(m['roc_auc_weighted'])}")
+    facts.add_row("log loss", fmt(m["log_loss"]))
+    facts.add_row("ECE (15 bins)", fmt(m["ece"]))
+    dropped = report.stats.dropped_empty_text + report.stats.dropped_missing_label
+    if dropped:
+        facts.add_row("dropped", f"{dropped:,} rows with an empty text or no label")
+    facts.add_row("elapsed", f"{report.seconds:.1f} s on {report.device} ({report.precision})")
+    console.print(facts)
+
+
+def evaluation_progress(console: Console = stderr_console) -> Progress:
+    """A transient bar for `evaluate`; use as a context manager and call .update via a task."""
+    return Progress(
+        TextColumn("[bold]predicting"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.completed:,.0f} rows"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+def render_models(models: list[ModelInfo], console: Console | None = None) -> None:
+    """The built-in model folders with labels, size and validation figures."""
+    console = console or Console(highlight=False)
+    if not models:
+        console.print(
+            "no built-in models yet: train one with "
+            "`emolabel train --data DATA -o emolabel/models/NAME`, or pass any model folder "
+            "with --model"
+        )
+        return
+    table = Table(title="built-in models", title_justify="left")
+    for name in ("name", "labels", "size", "accuracy", "macro F1", "base model"):
+        table.add_column(name, justify="right" if name in ("size", "accuracy", "macro F1")
+                         else "left")
+    for info in models:
+        table.add_row(
+            escape(info.name),
+            escape(", ".join(info.labels)),
+            _size(info.size_bytes),
+            "-" if info.accuracy is None else f"{info.accuracy:.4f}",
+            "-" if info.macro_f1 is None else f"{info.macro_f1:.4f}",
+            escape(info.base_model or "-"),
+        )
+    console.print(table)
+
+
+def _size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"

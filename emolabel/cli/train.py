@@ -1,0 +1,186 @@
+"""`emolabel train`: fine-tune a classifier on labelled data and write a model folder."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+import click
+
+PRESET_HELP = (
+    "minilm (default, bundled), distilbert, bert-base, bert-tiny, bert-mini, "
+    "bert-small, roberta-base"
+)
+
+
+@click.command("train")
+@click.option(
+    "--data",
+    "-d",
+    default="dair-ai/emotion",
+    show_default=True,
+    metavar="FILE|DIR|HUB_ID",
+    help="A CSV/TSV/JSONL/parquet/text;label file, a folder of train/val/test files "
+    "(TweetEval *_text.txt/*_labels.txt with mapping.txt too), or a hub dataset id.",
+)
+@click.option(
+    "--output",
+    "-o",
+    default="emolabel-model",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Model folder to write (refused if not empty, unless --overwrite or --resume).",
+)
+@click.option(
+    "--base-model",
+    default="minilm",
+    show_default=True,
+    metavar="PRESET|DIR|HUB_ID",
+    help=f"Encoder to fine-tune: a preset ({PRESET_HELP}), a local folder or a hub id.",
+)
+@click.option(
+    "--epochs",
+    type=click.FloatRange(min=0, min_open=True),
+    default=3.0,
+    show_default=True,
+    help="Passes over the training data.",
+)
+@click.option(
+    "--lr",
+    type=float,
+    default=None,
+    help="Peak learning rate. Default: 1e-4 for minilm/bert-mini/bert-small, "
+    "3e-4 for bert-tiny, 5e-5 otherwise.",
+)
+@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
+@click.option(
+    "--seed",
+    type=int,
+    default=42,
+    show_default=True,
+    help="Seeds the head initialisation, shuffling and the validation split.",
+)
+@click.option(
+    "--warmup-ratio",
+    type=click.FloatRange(0, 1, max_open=True),
+    default=0.1,
+    show_default=True,
+    help="Share of steps for linear warmup, then linear decay.",
+)
+@click.option("--weight-decay", type=click.FloatRange(min=0), default=0.01, show_default=True)
+@click.option(
+    "--metric",
+    type=click.Choice(["macro_f1", "accuracy", "weighted_f1", "loss"]),
+    default="macro_f1",
+    show_default=True,
+    help="Validation figure that picks the best epoch (and drives --patience).",
+)
+@click.option(
+    "--patience",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Stop after this many epochs without a better --metric.",
+)
+@click.option(
+    "--freeze",
+    default="none",
+    show_default=True,
+    metavar="none|embeddings|all-but-last-N",
+    help="Freeze the embeddings, or everything but the last N encoder layers (and the head).",
+)
+@click.option(
+    "--unfreeze-last",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="N",
+    help="Train only the last N encoder layers and the head (= --freeze all-but-last-N).",
+)
+@click.option(
+    "--class-weights",
+    is_flag=True,
+    help="Inverse-frequency weighted cross-entropy, for imbalanced labels.",
+)
+@click.option(
+    "--label-smoothing", type=click.FloatRange(0, 1, max_open=True), default=0.0, show_default=True
+)
+@click.option(
+    "--max-length",
+    type=click.IntRange(min=8),
+    default=None,
+    help="Tokens per text incl. special tokens. Default: the model's, capped at 512.",
+)
+@click.option(
+    "--head-tokens",
+    type=click.IntRange(min=0),
+    default=128,
+    show_default=True,
+    help="Long texts keep this many first tokens plus the last ones (as annotate).",
+)
+@click.option(
+    "--val-fraction",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.1,
+    show_default=True,
+    help="Stratified share of train held out when the data has no validation split.",
+)
+@click.option("--text-column", default=None, help="Text column (default: detected).")
+@click.option("--label-column", default=None, help="Label column (default: detected).")
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N or mps.")
+@click.option(
+    "--precision",
+    type=click.Choice(["auto", "fp32", "bf16", "fp16"]),
+    default="auto",
+    show_default=True,
+    help="auto = bf16/fp16 mixed precision on GPU, bf16 on CPUs with native bf16.",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=None,
+    help="CPU threads for torch. Default: every core this process may use.",
+)
+@click.option("--overwrite", is_flag=True, help="Replace an existing model folder.")
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue from the last checkpoint in OUTPUT/checkpoints (left by Ctrl-C).",
+)
+@click.option(
+    "--keep-checkpoints",
+    is_flag=True,
+    help="Keep OUTPUT/checkpoints (resumable epoch checkpoints) after training.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr.")
+def command(
+    output: str, quiet: bool, overwrite: bool, resume: bool, data: str, **options: object
+) -> None:
+    """Fine-tune an emotion classifier and write a model folder for annotate and pipeline.
+
+    \b
+    emolabel train --data data/ -o my-model                 train/val files in data/
+    emolabel train --data tweets.csv --epochs 5 -o m        hold out 10% for validation
+    emolabel train --data d/ --unfreeze-last 2 --class-weights -o m
+    emolabel train --data d/ -o m --resume                  continue after Ctrl-C
+    """
+    from emolabel.report import TrainingProgress, render_training_result
+    from emolabel.training import train
+
+    argv0 = Path(sys.argv[0]).name if sys.argv else ""
+    invoked = (
+        shlex.join(["emolabel", *sys.argv[1:]]) if argv0 in ("emolabel", "__main__.py") else None
+    )
+    with TrainingProgress(quiet=quiet) as progress:
+        result = train(
+            data,
+            output,
+            overwrite=overwrite,
+            resume=resume,
+            events=progress,
+            command=invoked,
+            **options,  # type: ignore[arg-type]
+        )
+    if result.interrupted:
+        raise click.exceptions.Exit(130)
+    if not quiet:
+        render_training_result(result)
