@@ -1,0 +1,193 @@
+"""EmotionClassifier on the tiny model: probabilities, order, truncation, precision, errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from emolabel.classifier import EmotionClassifier, cpu_supports_bf16
+from emolabel.errors import EmolabelError
+from tests.conftest import EMOTIONS
+
+TEXTS = [
+    "i feel so happy today",
+    "i am terrified of what comes next and i cannot sleep",
+    "ok",
+    "i love you more than words can say, more than anything in this world",
+    "this makes me furious",
+    "what a surprise! " * 3,
+    "i feel lonely and sad",
+    "x",
+]
+
+
+@pytest.fixture(scope="module")
+def clf(tiny_model_dir: Path) -> EmotionClassifier:
+    return EmotionClassifier.load(tiny_model_dir, device="cpu", precision="fp32")
+
+
+def test_labels_and_settings(clf: EmotionClassifier) -> None:
+    assert clf.labels == EMOTIONS
+    assert clf.device == "cpu"
+    assert clf.precision == "fp32"
+    assert clf.max_length == 512
+    assert clf.head_tokens == 128
+
+
+def test_probabilities_sum_to_one(clf: EmotionClassifier) -> None:
+    proba, truncated = clf.predict_proba(TEXTS)
+    assert proba.shape == (len(TEXTS), len(EMOTIONS))
+    assert proba.dtype == np.float32
+    assert np.all(proba >= 0)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-5)
+    assert not truncated.any()
+
+
+def test_order_matches_one_by_one(clf: EmotionClassifier) -> None:
+    batched, _ = clf.predict_proba(TEXTS)
+    single = np.concatenate([clf.predict_proba([t])[0] for t in TEXTS])
+    np.testing.assert_allclose(batched, single, atol=1e-5)
+
+
+@pytest.mark.parametrize("batch_tokens", [1, 16, 64, 100_000])
+def test_batch_tokens_does_not_change_results(clf: EmotionClassifier, batch_tokens: int) -> None:
+    reference, _ = clf.predict_proba(TEXTS)
+    got, _ = clf.predict_proba(TEXTS, batch_tokens=batch_tokens)
+    np.testing.assert_allclose(got, reference, atol=1e-5)
+
+
+def test_predictions(clf: EmotionClassifier) -> None:
+    predictions = clf.predict(TEXTS[:2])
+    proba, _ = clf.predict_proba(TEXTS[:2])
+    for p, row in zip(predictions, proba, strict=True):
+        assert p.label == EMOTIONS[int(row.argmax())]
+        assert p.confidence == pytest.approx(float(row.max()))
+        assert list(p.scores) == EMOTIONS
+        assert p.truncated is False
+
+
+def test_predict_refuses_empty_text(clf: EmotionClassifier) -> None:
+    with pytest.raises(EmolabelError, match="text 1 is empty"):
+        clf.predict(["fine", "   "])
+
+
+def test_empty_input(clf: EmotionClassifier) -> None:
+    proba, truncated = clf.predict_proba([])
+    assert proba.shape == (0, len(EMOTIONS))
+    assert truncated.shape == (0,)
+
+
+def test_truncated_flags(tiny_model_dir: Path) -> None:
+    clf = EmotionClassifier.load(tiny_model_dir, device="cpu", precision="fp32", max_length=16)
+    long_text = " ".join(f"word{i}" for i in range(200))
+    encoded = clf.encode(["short one", long_text, "x " * 14, "x " * 15])
+    assert encoded.truncated.tolist() == [False, True, False, True]
+    assert all(len(ids) <= 16 for ids in encoded.ids)
+    cls_id, sep_id = clf._prefix[0], clf._suffix[-1]
+    assert encoded.ids[1][0] == cls_id and encoded.ids[1][-1] == sep_id
+    proba, truncated = clf.predict_proba(["short one", long_text])
+    assert truncated.tolist() == [False, True]
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-5)
+    assert clf.predict([long_text])[0].truncated is True
+
+
+def test_head_tokens_are_kept(tiny_model_dir: Path) -> None:
+    clf = EmotionClassifier.load(
+        tiny_model_dir, device="cpu", precision="fp32", max_length=12, head_tokens=4
+    )
+    words = " ".join(["alpha", "beta", "gamma", "delta"] + ["filler"] * 50 + ["end", "stop"])
+    full = clf._tokenize([words])[0]
+    ids = clf.encode([words]).ids[0]
+    content = ids[len(clf._prefix) : len(ids) - len(clf._suffix)]
+    assert content[:4] == full[:4]
+    assert content[4:] == full[-(clf.content_tokens - 4) :]
+
+
+def test_bf16_agrees_with_fp32(tiny_model_dir: Path, clf: EmotionClassifier) -> None:
+    bf16 = EmotionClassifier.load(tiny_model_dir, device="cpu", precision="bf16")
+    assert bf16.precision == "bf16"
+    reference, _ = clf.predict_proba(TEXTS)
+    got, _ = bf16.predict_proba(TEXTS)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got.sum(axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(got, reference, atol=2e-2)
+
+
+def test_int8_agrees_roughly_with_fp32(tiny_model_dir: Path, clf: EmotionClassifier) -> None:
+    int8 = EmotionClassifier.load(tiny_model_dir, device="cpu", precision="int8")
+    assert int8.precision == "int8"
+    reference, _ = clf.predict_proba(TEXTS)
+    got, _ = int8.predict_proba(TEXTS)
+    np.testing.assert_allclose(got, reference, atol=5e-2)
+
+
+def test_auto_precision_on_cpu(tiny_model_dir: Path) -> None:
+    auto = EmotionClassifier.load(tiny_model_dir, device="cpu", precision="auto")
+    assert auto.precision == ("bf16" if cpu_supports_bf16() else "fp32")
+
+
+# ------------------------------------------------------------------- errors
+def test_folder_without_id2label(tmp_path: Path, tiny_model_dir: Path) -> None:
+    folder = tmp_path / "no-labels"
+    shutil.copytree(tiny_model_dir, folder)
+    config = json.loads((folder / "config.json").read_text())
+    config.pop("id2label")
+    config.pop("label2id", None)
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(EmolabelError, match="id2label"):
+        EmotionClassifier.load(folder, device="cpu")
+
+
+def test_pickle_only_folder(tmp_path: Path, tiny_model_dir: Path) -> None:
+    folder = tmp_path / "pickle"
+    shutil.copytree(tiny_model_dir, folder)
+    (folder / "model.safetensors").unlink()
+    (folder / "pytorch_model.bin").write_bytes(b"not loaded")
+    with pytest.raises(EmolabelError, match="pickle"):
+        EmotionClassifier.load(folder, device="cpu")
+
+
+def test_folder_without_weights(tmp_path: Path, tiny_model_dir: Path) -> None:
+    folder = tmp_path / "no-weights"
+    shutil.copytree(tiny_model_dir, folder)
+    (folder / "model.safetensors").unlink()
+    with pytest.raises(EmolabelError, match=r"model\.safetensors"):
+        EmotionClassifier.load(folder, device="cpu")
+
+
+def test_missing_folder(tmp_path: Path) -> None:
+    with pytest.raises(EmolabelError, match="not found"):
+        EmotionClassifier.load(tmp_path / "nowhere" / "model", device="cpu")
+
+
+def test_file_instead_of_folder(tmp_path: Path) -> None:
+    path = tmp_path / "model.txt"
+    path.write_text("hi")
+    with pytest.raises(EmolabelError, match="not a folder"):
+        EmotionClassifier.load(path, device="cpu")
+
+
+@pytest.mark.parametrize("device", ["gpu", "cuda:x", "tpu"])
+def test_bad_device(tiny_model_dir: Path, device: str) -> None:
+    with pytest.raises(EmolabelError, match="--device"):
+        EmotionClassifier.load(tiny_model_dir, device=device)
+
+
+@pytest.mark.parametrize("precision", ["fp64", "half", "int4"])
+def test_bad_precision(tiny_model_dir: Path, precision: str) -> None:
+    with pytest.raises(EmolabelError, match="--precision"):
+        EmotionClassifier.load(tiny_model_dir, device="cpu", precision=precision)
+
+
+def test_fp16_on_cpu_is_refused(tiny_model_dir: Path) -> None:
+    with pytest.raises(EmolabelError, match="fp16"):
+        EmotionClassifier.load(tiny_model_dir, device="cpu", precision="fp16")
+
+
+def test_too_small_max_length(tiny_model_dir: Path) -> None:
+    with pytest.raises(EmolabelError, match="max-length"):
+        EmotionClassifier.load(tiny_model_dir, device="cpu", max_length=4)
