@@ -48,6 +48,7 @@ from emolabel.classifier import (
     DEFAULT_HEAD_TOKENS,
     HUB_ID_PATTERN,
     EmotionClassifier,
+    cpu_supports_bf16,
     resolve_device,
     resolve_precision,
 )
@@ -191,6 +192,12 @@ class TrainingOptions:
             raise EmolabelError(f"--label-smoothing {self.label_smoothing}: choose 0 <= x < 1")
         if self.head_tokens < 0:
             raise EmolabelError(f"--head-tokens {self.head_tokens}: must be 0 or more")
+        if self.precision.strip().lower() == "int8":
+            raise EmolabelError(
+                "--precision int8 is for inference only: train with auto, bf16 or fp32"
+            )
+        if self.precision.strip().lower() not in ("auto", "fp32", "bf16", "fp16"):
+            raise EmolabelError(f"--precision {self.precision}: choose auto, fp32, bf16 or fp16")
         if self.threads is not None and self.threads < 1:
             raise EmolabelError(f"--threads {self.threads}: must be at least 1")
         if self.max_steps is not None and self.max_steps < 1:
@@ -220,10 +227,14 @@ def train(
         raise TypeError(f"train() got unknown option(s): {', '.join(unknown)}")
     opts = TrainingOptions(**options)
     opts.check()
-    with _quiet_hugging_face():
-        return _train(
-            data, output_dir, opts, overwrite, resume, events or TrainingEvents(), command
-        )
+    threads = torch.get_num_threads()
+    try:
+        with _quiet_hugging_face():
+            return _train(
+                data, output_dir, opts, overwrite, resume, events or TrainingEvents(), command
+            )
+    finally:
+        torch.set_num_threads(threads)  # leave the caller's process as it was
 
 
 def _train(
@@ -236,9 +247,12 @@ def _train(
     command: str | None,
 ) -> TrainingResult:
     started = time.perf_counter()
+    device = resolve_device(opts.device)
+    precision = resolve_training_precision(opts.precision, device)
+    source, is_local = resolve_base_model(opts.base_model)
     out = Path(output_dir).expanduser()
     checkpoints = out / CHECKPOINTS_DIR
-    resume_from = _prepare_output_dir(out, overwrite=overwrite, resume=resume)
+    resume_from = _check_output_dir(out, overwrite=overwrite, resume=resume)
 
     data_obj = load_training_data(
         data,
@@ -252,15 +266,10 @@ def _train(
     if resume_from is not None:
         _check_resume_matches(checkpoints, opts, labels, data)
 
-    device = resolve_device(opts.device)
-    precision = resolve_precision(opts.precision, device)
-    if precision == "int8":
-        raise EmolabelError("--precision int8 is for inference only: train with auto, bf16 or fp32")
     threads = opts.threads or _cpu_count()
     if device == "cpu":
         torch.set_num_threads(threads)
     transformers.set_seed(opts.seed)
-    source, is_local = resolve_base_model(opts.base_model)
     tokenizer, model = load_base_model(opts.base_model, source, is_local, labels)
     trainable, total = freeze_layers(model, opts.freeze, opts.unfreeze_last)
     encoder = EmotionClassifier(
@@ -290,6 +299,8 @@ def _train(
     )
     tokenized = tokenize_splits(data_obj, encoder)
 
+    if resume_from is None:
+        _empty_output_dir(out)  # only now, once data and model have loaded
     checkpoints.mkdir(parents=True, exist_ok=True)
     _write_run_file(checkpoints, opts, labels, data)
     steps_per_epoch = math.ceil(len(tokenized["train"]) / opts.batch_size)
@@ -476,6 +487,31 @@ def load_base_model(name: str, source: str, is_local: bool, labels: list[str]) -
         raise EmolabelError(f"base model {name} has no padding token: choose another --base-model")
     model.config.pad_token_id = tokenizer.pad_token_id
     return tokenizer, model
+
+
+def resolve_training_precision(precision: str, device: str) -> str:
+    """auto -> bf16 (or fp16) mixed precision on GPU, fp32 on CPU and MPS.
+
+    On the CPU, bf16 autocast pays for inference but not for training: on a Zen 5 core with
+    native AVX512-BF16, a MiniLM-L6 step (batch 32, 30 tokens) took 2.5 s with bf16
+    autocast against 1.1 s in fp32 (the per-op casts and the fp32 backward cost more than
+    the faster matmuls save). --precision bf16 still turns it on.
+    """
+    precision = precision.strip().lower()
+    if precision == "int8":
+        raise EmolabelError("--precision int8 is for inference only: train with auto, bf16 or fp32")
+    if precision == "auto":
+        return resolve_precision("auto", device) if device.startswith("cuda") else "fp32"
+    resolved = resolve_precision(precision, device)
+    if resolved == "bf16" and device == "cpu" and not cpu_supports_bf16():
+        raise EmolabelError(
+            "--precision bf16: this CPU has no native bf16 (AVX512-BF16/AMX); use fp32"
+        )
+    if resolved in ("bf16", "fp16") and device == "mps":
+        raise EmolabelError(
+            f"--precision {resolved} is not supported for training on mps; use fp32"
+        )
+    return resolved
 
 
 def default_learning_rate(base_model: str) -> float:
@@ -742,8 +778,11 @@ class _EventsCallback(TrainerCallback):
 
 
 # ----------------------------------------------------------------------------- output folder
-def _prepare_output_dir(out: Path, *, overwrite: bool, resume: bool) -> Path | None:
-    """Refuse to mix runs: a non-empty folder needs --overwrite, or --resume with a checkpoint."""
+def _check_output_dir(out: Path, *, overwrite: bool, resume: bool) -> Path | None:
+    """Refuse to mix runs: a non-empty folder needs --overwrite, or --resume with a checkpoint.
+
+    Returns the checkpoint to resume from. Nothing is deleted here (see _empty_output_dir).
+    """
     checkpoints = out / CHECKPOINTS_DIR
     if out.exists() and not out.is_dir():
         raise EmolabelError(f"-o {out} is a file: pass a folder path")
@@ -770,9 +809,17 @@ def _prepare_output_dir(out: Path, *, overwrite: bool, resume: bool) -> Path | N
                 f"--overwrite: {out} does not look like a model folder (no config.json or "
                 f"{MODEL_INFO_FILE}); refusing to delete it; choose another -o"
             )
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
     return None
+
+
+def _empty_output_dir(out: Path) -> None:
+    """Remove a previous model (checked by _check_output_dir) and create the folder."""
+    if out.exists():
+        shutil.rmtree(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise EmolabelError(f"cannot create output folder {out}: {exc.strerror}") from None
 
 
 def _write_run_file(checkpoints: Path, opts: TrainingOptions, labels: list[str], data: Any) -> None:

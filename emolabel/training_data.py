@@ -307,7 +307,8 @@ def read_splits(
     if path.exists():
         split = read_data_file(path, single_file_split, text_column, label_column)
         return str(path), {single_file_split: split}
-    if path.suffix.lower() in TABLE_SUFFIXES or os.sep in text or text.startswith("."):
+    looks_like_path = text.startswith((".", "/", "~")) or path.suffix.lower() in TABLE_SUFFIXES
+    if looks_like_path or text.count("/") > 1 or os.sep != "/" and os.sep in text:
         raise EmolabelError(f"data file not found: {text}: check the path")
     if not HUB_ID_PATTERN.match(text):
         raise EmolabelError(
