@@ -127,6 +127,10 @@ class TrainingProgress:
         self._epoch_task: Any = None
         self._step_task: Any = None
         self._steps_per_epoch = 1
+        self._total_steps = 0
+        self._started = 0.0
+        self._start_step = 0
+        self._next_line_step = 0
 
     def __enter__(self) -> TrainingProgress:
         return self
@@ -186,6 +190,12 @@ class TrainingProgress:
         self._steps_per_epoch = max(1, total_steps // max(epochs, 1))
         if start_step:
             self._line(f"resuming at step {start_step:,} of {total_steps:,}")
+        self._total_steps = total_steps
+        self._started = time.perf_counter()
+        self._start_step = start_step
+        if not self.console.is_terminal:  # a log file: plain lines every 10% instead of bars
+            self._next_line_step = start_step + max(1, total_steps // 10)
+            return
         self._progress = Progress(
             TextColumn("[bold]{task.description:<8}"),
             BarColumn(),
@@ -206,6 +216,14 @@ class TrainingProgress:
 
     def step(self, step: int, epoch: float, loss: float | None) -> None:
         if self._progress is None:
+            if not self.quiet and self._next_line_step and step >= self._next_line_step:
+                self._next_line_step += max(1, self._total_steps // 10)
+                rate = (time.perf_counter() - self._started) / max(step - self._start_step, 1)
+                note = f", loss {loss:.4f}" if loss is not None else ""
+                self._line(
+                    f"step {step:,}/{self._total_steps:,} (epoch {epoch:.2f}){note}, "
+                    f"{rate:.2f} s/step"
+                )
             return
         note = f"loss {loss:.4f}" if loss is not None else ""
         self._progress.update(self._step_task, completed=step, note=note)
