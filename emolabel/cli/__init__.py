@@ -25,6 +25,11 @@ class EmolabelGroup(click.Group):
 
             print_error(str(exc))
             ctx.exit(getattr(exc, "exit_code", 2))
+        except KeyboardInterrupt:
+            from emolabel.report import print_error
+
+            print_error("interrupted")
+            ctx.exit(130)
 
 
 @click.group(cls=EmolabelGroup, context_settings={"help_option_names": ["-h", "--help"]})
