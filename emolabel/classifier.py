@@ -258,8 +258,14 @@ class EmotionClassifier:
             tokenizer = AutoTokenizer.from_pretrained(
                 source, trust_remote_code=False, local_files_only=local
             )
+            # Weights may be stored in fp16 (the built-in model is); compute wants fp32 here,
+            # cast below to the precision the device runs best.
             hf_model = AutoModelForSequenceClassification.from_pretrained(
-                source, use_safetensors=True, trust_remote_code=False, local_files_only=local
+                source,
+                use_safetensors=True,
+                trust_remote_code=False,
+                local_files_only=local,
+                dtype=torch.float32,
             )
         except EmolabelError:
             raise
