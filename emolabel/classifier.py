@@ -246,7 +246,6 @@ class EmotionClassifier:
         """
         import torch
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()
