@@ -272,7 +272,7 @@ def render_training_result(result: TrainingResult, console: Console = stderr_con
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for label, row in m["per_class"].items():
         table.add_row(
-            label,
+            escape(label),
             f"{row['precision']:.3f}",
             f"{row['recall']:.3f}",
             f"{row['f1']:.3f}",
@@ -397,3 +397,53 @@ def _size(n: int) -> str:
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
     return f"{size:.1f} GB"
+
+
+# --- compare and distill -----------------------------------------------------------------
+if TYPE_CHECKING:
+    from emolabel.compare import Comparison
+
+
+class CompareProgress(TrainingProgress):
+    """TrainingProgress plus a line as each compared model starts and is measured."""
+
+    def model_begin(self, index: int, total: int, name: str, action: str) -> None:
+        self._line(f"[bold]model {index}/{total}[/] {escape(name)}: {action}")
+
+    def measuring(self, name: str) -> None:
+        self._line(f"scoring and timing {escape(name)}")
+
+
+class DistillProgress(TrainingProgress):
+    """TrainingProgress plus a line while the teacher labels the training texts."""
+
+    def teacher_labelling(self, rows: int, what: str) -> None:
+        self._line(f"[bold]teacher[/] labelling {rows:,} {escape(what)}")
+
+
+def render_comparison(comparison: Comparison, console: Console = stderr_console) -> None:
+    """The comparison table (one row per model), then one recommendation per budget."""
+    table = Table(
+        title=f"{comparison.data} ({comparison.split}, {comparison.rows:,} rows)",
+        title_justify="left",
+    )
+    table.add_column("model")
+    for name in ("params", "size", "train", "texts/s short", "texts/s long", "accuracy"):
+        table.add_column(name, justify="right")
+    table.add_column("macro F1", justify="right")
+    for m in comparison.models:
+        train = "-" if m.train_seconds is None else f"{m.train_seconds / 60:.1f} min"
+        table.add_row(
+            escape(m.name),
+            f"{m.params / 1e6:.1f}M",
+            _size(m.size_bytes),
+            train,
+            f"{m.texts_per_second['short']:,.0f}",
+            f"{m.texts_per_second['long']:,.1f}",
+            f"{m.metrics['accuracy']:.4f}",
+            f"{m.metrics['macro_f1']:.4f}",
+        )
+    console.print(table)
+    for line in comparison.recommendations:
+        console.print(f"[bold]>[/] {escape(line)}", soft_wrap=True)
+    console.print(f"written to {escape(str(comparison.output_dir))}: comparison.md, .json, plots")
