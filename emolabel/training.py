@@ -63,6 +63,7 @@ from emolabel.metrics import classification_metrics, epoch_metrics
 from emolabel.training_data import (
     DEFAULT_HUB_DATASET,
     TrainingData,
+    hub_offline,
     hub_reachable,
     label_counts,
     load_training_data,
@@ -480,7 +481,7 @@ def resolve_base_model(name: str) -> tuple[str, bool]:
             f"--base-model {name}: not a folder, a hub id (owner/name) or a preset; presets: "
             + ", ".join(PRESETS)
         )
-    if not _hub_offline() and not hub_reachable():
+    if not hub_offline() and not hub_reachable():
         raise EmolabelError(
             f"cannot download base model {name} ({hub_id}): the Hugging Face hub is not "
             "reachable; use --base-model minilm (bundled, works offline) or a local folder"
@@ -1163,7 +1164,3 @@ def _cpu_count() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
         return max(1, os.cpu_count() or 1)
-
-
-def _hub_offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")

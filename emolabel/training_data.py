@@ -308,7 +308,7 @@ def read_splits(
         split = read_data_file(path, single_file_split, text_column, label_column)
         return str(path), {single_file_split: split}
     looks_like_path = text.startswith((".", "/", "~")) or path.suffix.lower() in TABLE_SUFFIXES
-    if looks_like_path or text.count("/") > 1 or os.sep != "/" and os.sep in text:
+    if looks_like_path or text.count("/") > 1 or (os.sep != "/" and os.sep in text):
         raise EmolabelError(f"data file not found: {text}: check the path")
     if not HUB_ID_PATTERN.match(text):
         raise EmolabelError(
@@ -477,7 +477,7 @@ def read_hub_dataset(
     """Load a hub dataset with `datasets.load_dataset` (needs network or a local HF cache)."""
     import datasets
 
-    offline = _hub_offline()
+    offline = hub_offline()
     if not offline and not hub_reachable():
         raise EmolabelError(
             f"cannot reach the Hugging Face hub to download {dataset_id}: pass local data "
@@ -542,8 +542,12 @@ def hub_reachable(timeout: float = 3.0) -> bool:
         return False
 
 
-def _hub_offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+def hub_offline() -> bool:
+    """HF_HUB_OFFLINE / HF_DATASETS_OFFLINE: use the local cache, never the network."""
+    return any(
+        os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+        for name in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")
+    )
 
 
 # ----------------------------------------------------------------------------- tables
