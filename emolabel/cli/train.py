@@ -37,7 +37,8 @@ PRESET_HELP = (
     default="minilm",
     show_default=True,
     metavar="PRESET|DIR|HUB_ID",
-    help=f"Encoder to fine-tune: a preset ({PRESET_HELP}), a local folder or a hub id.",
+    help=f"Encoder to fine-tune: a preset ({PRESET_HELP}), a local folder or a hub id; "
+    "append :layers=N to keep N evenly spaced layers of it (e.g. minilm:layers=3).",
 )
 @click.option(
     "--epochs",
