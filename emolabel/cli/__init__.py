@@ -46,7 +46,7 @@ def main() -> None:
     """
 
 
-COMMAND_MODULES = ("annotate", "classify", "train", "evaluate", "models")
+COMMAND_MODULES = ("annotate", "classify", "train", "evaluate", "models", "compare", "distill")
 
 
 def _register() -> None:

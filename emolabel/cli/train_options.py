@@ -1,0 +1,54 @@
+"""Reuse `emolabel train`'s options in compare and distill, so their names, defaults and
+help stay the same as train's without being written out twice."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# What compare and distill take from train: its hyper-parameters, data columns and device.
+SHARED_TRAINING_OPTIONS = (
+    "epochs",
+    "lr",
+    "batch_size",
+    "seed",
+    "warmup_ratio",
+    "weight_decay",
+    "metric",
+    "patience",
+    "freeze",
+    "unfreeze_last",
+    "class_weights",
+    "label_smoothing",
+    "max_length",
+    "head_tokens",
+    "val_fraction",
+    "text_column",
+    "label_column",
+    "device",
+    "precision",
+    "threads",
+)
+
+
+def train_options(*names: str) -> Callable[[F], F]:
+    """Decorator adding the named parameters of `emolabel train` (by Python name) to a command."""
+
+    def decorate(func: F) -> F:
+        from emolabel.cli.train import command as train_command
+
+        by_name = {p.name: p for p in train_command.params}
+        missing = [n for n in names if n not in by_name]
+        if missing:
+            raise KeyError(f"emolabel train has no option(s) {missing}")
+        params: list[click.Parameter] = getattr(func, "__click_params__", [])
+        # click applies decorators bottom-up and reverses __click_params__ at the end
+        params.extend(by_name[n] for n in reversed(names))
+        func.__click_params__ = params  # type: ignore[attr-defined]
+        return func
+
+    return decorate
