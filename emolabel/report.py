@@ -413,6 +413,10 @@ class CompareProgress(TrainingProgress):
     def measuring(self, name: str) -> None:
         self._line(f"scoring and timing {escape(name)}")
 
+    def interrupted(self, checkpoint: Any) -> None:
+        self.stop()  # compare has no --resume: say so rather than suggest one
+        self._line("[yellow]interrupted:[/] the comparison stopped; run it again to start over")
+
 
 class DistillProgress(TrainingProgress):
     """TrainingProgress plus a line while the teacher labels the training texts."""
@@ -427,17 +431,18 @@ def render_comparison(comparison: Comparison, console: Console = stderr_console)
         title=f"{comparison.data} ({comparison.split}, {comparison.rows:,} rows)",
         title_justify="left",
     )
-    table.add_column("model")
+    from emolabel.compare import format_duration, format_params, format_size
+
+    table.add_column("model", overflow="fold")
     for name in ("params", "size", "train", "texts/s short", "texts/s long", "accuracy"):
         table.add_column(name, justify="right")
     table.add_column("macro F1", justify="right")
     for m in comparison.models:
-        train = "-" if m.train_seconds is None else f"{m.train_seconds / 60:.1f} min"
         table.add_row(
             escape(m.name),
-            f"{m.params / 1e6:.1f}M",
-            _size(m.size_bytes),
-            train,
+            format_params(m.params),
+            format_size(m.size_bytes),
+            format_duration(m.train_seconds),
             f"{m.texts_per_second['short']:,.0f}",
             f"{m.texts_per_second['long']:,.1f}",
             f"{m.metrics['accuracy']:.4f}",
