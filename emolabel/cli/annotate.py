@@ -8,16 +8,18 @@ from pathlib import Path
 import click
 
 from emolabel.cli.options import model_options
+from emolabel.errors import EmolabelError
 
 
 @click.command("annotate")
-@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.argument("input_path", metavar="INPUT", type=click.Path())
 @click.option(
     "--output",
     "-o",
-    type=click.Path(path_type=Path),
+    type=click.Path(),
     required=True,
-    help="Output file; .parquet, .csv, .tsv or .jsonl (optionally .gz) picks the format.",
+    help="Output file; .parquet, .csv, .tsv or .jsonl (optionally .gz) picks the format. "
+    "With --engine ray: an output folder of parquet files.",
 )
 @click.option(
     "--text-column",
@@ -91,9 +93,39 @@ from emolabel.cli.options import model_options
     default=None,
     help="Also write the summary figures to this JSON file.",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="local: stream one file on this machine. ray: label files, folders, globs or "
+    "s3:// URIs on a Ray cluster into -o as a folder of parquet files "
+    "(pip install 'emolabel[ray]').",
+)
+@click.option(
+    "--ray-address",
+    default=None,
+    metavar="ADDR",
+    help="With --engine ray: the cluster to join (ray://host:10001, host:6379 or auto). "
+    "Default: $RAY_ADDRESS, else a local Ray on this machine's CPUs.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="With --engine ray: model copies (Ray actors). Default: one per CPU, or per "
+    "--gpus-per-worker GPUs, in the cluster.",
+)
+@click.option(
+    "--gpus-per-worker",
+    type=click.FloatRange(min=0),
+    default=0,
+    help="With --engine ray: GPUs each worker reserves (0.5 puts two on a GPU). "
+    "Default: 0, CPU workers.",
+)
 def command(
-    input_path: Path,
-    output: Path,
+    input_path: str,
+    output: str,
     text_column: str | None,
     input_format: str | None,
     output_format: str | None,
@@ -112,6 +144,10 @@ def command(
     overwrite: bool,
     quiet: bool,
     summary_json: Path | None,
+    engine: str,
+    ray_address: str | None,
+    workers: int | None,
+    gpus_per_worker: float,
 ) -> None:
     """Label the emotion of every row of INPUT and write it to -o with the predictions.
 
@@ -126,27 +162,59 @@ def command(
     from emolabel.annotate import annotate
     from emolabel.report import AnnotateProgress, render_annotation_summary
 
-    summary = annotate(
-        input_path,
-        output,
-        model=model,
-        text_column=text_column,
-        input_format=input_format,
-        output_format_name=output_format,
-        prefix=prefix,
-        device=device,
-        precision=precision,
-        max_length=max_length,
-        head_tokens=head_tokens,
-        batch_tokens=batch_tokens,
-        chunk_rows=chunk_rows,
-        overwrite=overwrite,
-        resume=resume,
-        encoding_errors=encoding_errors,
-        on_error=on_error,
-        rejects_path=rejects,
-        progress=None if quiet else AnnotateProgress(),
-    )
+    if engine == "ray":
+        from emolabel.ray_engine import annotate_with_ray, refuse_local_only_options
+
+        refuse_local_only_options(
+            output_format=output_format,
+            encoding_errors=encoding_errors,
+            on_error=on_error,
+            rejects=rejects,
+            resume=resume,
+        )
+        summary = annotate_with_ray(
+            input_path,
+            output,
+            model=model,
+            text_column=text_column,
+            input_format=input_format,
+            prefix=prefix,
+            device=device,
+            precision=precision,
+            max_length=max_length,
+            head_tokens=head_tokens,
+            batch_tokens=batch_tokens,
+            chunk_rows=chunk_rows,
+            workers=workers,
+            gpus_per_worker=gpus_per_worker,
+            ray_address=ray_address,
+            overwrite=overwrite,
+            progress=not quiet,
+        )
+    elif ray_address is not None or workers is not None or gpus_per_worker:
+        raise EmolabelError("--ray-address, --workers and --gpus-per-worker need --engine ray")
+    else:
+        summary = annotate(
+            input_path,
+            output,
+            model=model,
+            text_column=text_column,
+            input_format=input_format,
+            output_format_name=output_format,
+            prefix=prefix,
+            device=device,
+            precision=precision,
+            max_length=max_length,
+            head_tokens=head_tokens,
+            batch_tokens=batch_tokens,
+            chunk_rows=chunk_rows,
+            overwrite=overwrite,
+            resume=resume,
+            encoding_errors=encoding_errors,
+            on_error=on_error,
+            rejects_path=rejects,
+            progress=None if quiet else AnnotateProgress(),
+        )
     if summary_json is not None:
         summary_json.write_text(json.dumps(summary.to_dict(), indent=2) + "\n", encoding="utf-8")
     if not quiet:
