@@ -1,0 +1,202 @@
+"""--engine ray on a local 2-CPU Ray: the union of its output files is the local engine's
+output, row for row and type for type. Deselect with `-m "not ray"`; skipped without Ray."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from emolabel.annotate import annotate
+from emolabel.cli import main
+
+WORDS = (
+    "i feel so happy today and love my friends but the news made me angry and a little "
+    "scared of what comes next what a surprise to see you here after all these sad years"
+).split()
+FILES = 3
+ROWS_PER_FILE = 100
+
+
+def make_rows(count: int, seed: int = 0) -> list[dict[str, Any]]:
+    """Short texts of varied length, some empty or blank, one long enough to be truncated."""
+    rng = random.Random(seed)
+    rows = []
+    for i in range(count):
+        text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 30)))
+        if i % 37 == 5:
+            text = ""
+        elif i % 53 == 7:
+            text = "   "
+        elif i == 11:
+            text = " ".join(rng.choice(WORDS) for _ in range(700))
+        rows.append(
+            {
+                "id": i,
+                "text": text,
+                "score": round(rng.random(), 3),
+                "lang": None if i % 10 == 0 else "en",
+            }
+        )
+    return rows
+
+
+def write_parts(folder: Path, fmt: str) -> list[Path]:
+    """FILES files of ROWS_PER_FILE rows each, as parquet or CSV."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = make_rows(FILES * ROWS_PER_FILE)
+    paths = []
+    for part in range(FILES):
+        table = pa.Table.from_pylist(rows[part * ROWS_PER_FILE : (part + 1) * ROWS_PER_FILE])
+        path = folder / f"part-{part}.{fmt}"
+        if fmt == "parquet":
+            pq.write_table(table, path)
+        else:
+            pa_csv.write_csv(table, path)
+        paths.append(path)
+    return paths
+
+
+def local_engine_output(paths: list[Path], model: Path, tmp: Path, **options: Any) -> pa.Table:
+    """The local engine over each file in turn, concatenated: the reference."""
+    tables = []
+    for path in paths:
+        out = tmp / f"local-{path.name}.parquet"
+        annotate(path, out, model=model, precision="fp32", **options)
+        tables.append(pq.read_table(out))
+    return pa.concat_tables(tables)
+
+
+def assert_same_rows(ray_out: pa.Table, local_out: pa.Table, key: str = "id") -> None:
+    """Same schema; same rows after sorting by `key`; floats equal to float32 rounding."""
+    assert ray_out.schema.remove_metadata().equals(local_out.schema.remove_metadata()), (
+        f"{ray_out.schema}\n!=\n{local_out.schema}"
+    )
+    assert ray_out.num_rows == local_out.num_rows
+    ray_out, local_out = ray_out.sort_by(key), local_out.sort_by(key)
+    for field in local_out.schema:
+        got, want = ray_out.column(field.name), local_out.column(field.name)
+        if pa.types.is_floating(field.type):
+            assert got.is_null().equals(want.is_null()), field.name
+            a = np.asarray(got.to_pylist(), dtype=float)
+            b = np.asarray(want.to_pylist(), dtype=float)
+            # Ray groups rows into other batches, so padding differs: last-bit noise only.
+            np.testing.assert_allclose(a, b, rtol=0, atol=1e-6, equal_nan=True, err_msg=field.name)
+        else:
+            assert got.equals(want), field.name
+
+
+@pytest.fixture(scope="module")
+def local_ray() -> Any:
+    """One local Ray with 2 CPUs for the module; annotate_with_ray uses it and leaves it up."""
+    ray = pytest.importorskip("ray")
+    pytest.importorskip("ray.data")
+    ray.init(num_cpus=2, include_dashboard=False, logging_level=logging.ERROR, log_to_driver=False)
+    yield ray
+    ray.shutdown()
+
+
+@pytest.mark.ray
+def test_parquet_folder_through_the_cli_matches_the_local_engine(
+    tmp_path: Path, tiny_model_dir: Path, local_ray: Any
+) -> None:
+    paths = write_parts(tmp_path / "in", "parquet")
+    out = tmp_path / "out"
+    summary_json = tmp_path / "summary.json"
+    result = CliRunner().invoke(
+        main,
+        [
+            "annotate", str(tmp_path / "in"), "-o", str(out), "--engine", "ray",
+            "--workers", "2", "-m", str(tiny_model_dir), "--precision", "fp32",
+            "-q", "--summary-json", str(summary_json),
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert list(out.glob("*.parquet")), "no parquet files written"
+    assert not list(tmp_path.glob(".out.*")), "temporary folder left behind"
+    local = local_engine_output(paths, tiny_model_dir, tmp_path)
+    assert_same_rows(pq.read_table(out), local)
+
+    summary = json.loads(summary_json.read_text())
+    assert summary["rows"] == local.num_rows == FILES * ROWS_PER_FILE
+    assert summary["skipped_empty"] == local.column("emotion").null_count
+    assert summary["labelled"] == local.num_rows - summary["skipped_empty"]
+    assert summary["truncated"] == 1
+    emotions = local.column("emotion").to_pylist()
+    for label, count in summary["counts"].items():
+        assert count == emotions.count(label)
+    assert summary["device"] == "cpu"
+    assert summary["precision"] == "fp32"
+
+
+@pytest.mark.ray
+def test_csv_glob_keeps_string_columns_like_the_local_engine(
+    tmp_path: Path, tiny_model_dir: Path, local_ray: Any
+) -> None:
+    from emolabel.ray_engine import annotate_with_ray
+
+    paths = write_parts(tmp_path / "in", "csv")
+    out = tmp_path / "out"
+    out.mkdir()  # an existing empty folder is fine
+    summary = annotate_with_ray(
+        str(tmp_path / "in" / "part-*.csv"),
+        out,
+        model=tiny_model_dir,
+        precision="fp32",
+        prefix="emo_",
+        chunk_rows=64,  # batches unlike the local engine's: results must not depend on them
+        workers=2,
+    )
+    local = local_engine_output(paths, tiny_model_dir, tmp_path, prefix="emo_")
+    ray_out = pq.read_table(out)
+    # The local CSV reader reads every column as text and keeps empty fields as "".
+    for name in ("id", "text", "score", "lang"):
+        assert ray_out.schema.field(name).type == pa.string()
+    assert ray_out.column("lang").null_count == 0
+    assert_same_rows(ray_out, local)
+    assert summary.rows == FILES * ROWS_PER_FILE
+    assert summary.output == str(out)
+
+
+@pytest.mark.ray
+def test_a_non_empty_output_folder_is_refused_without_overwrite(
+    tmp_path: Path, tiny_model_dir: Path
+) -> None:
+    pytest.importorskip("ray")
+    paths = write_parts(tmp_path / "in", "parquet")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    result = CliRunner().invoke(
+        main, ["annotate", str(paths[0]), "-o", str(out), "--engine", "ray", "-q"]
+    )
+    assert result.exit_code == 2
+    assert "exists and is not empty" in result.output
+    assert "--overwrite" in result.output
+    assert (out / "keep.txt").read_text() == "mine"
+
+
+def test_engine_ray_without_ray_installed_is_one_clear_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` now raises ImportError
+    src = tmp_path / "in.csv"
+    src.write_text("id,text\n1,hello\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        main, ["annotate", str(src), "-o", str(tmp_path / "out"), "--engine", "ray"]
+    )
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    assert "pip install 'emolabel[ray]'" in lines[0]
+    assert not (tmp_path / "out").exists()
