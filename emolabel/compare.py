@@ -137,7 +137,10 @@ class CompareEvents(TrainingEvents):
         """Model `index` of `total` starts: action is `training` or `loading`."""
 
     def measuring(self, name: str) -> None:
-        """Evaluation and speed measurement of a model start."""
+        """Scoring of a model on the split starts."""
+
+    def timing(self, models: int, repeats: int) -> None:
+        """The speed rounds start: every model, `repeats` times, taking turns."""
 
 
 # ----------------------------------------------------------------------------- public API
@@ -200,9 +203,9 @@ def compare(
 
     planned = [(spec, None) for spec in base_models] + [(None, f) for f in folders]
     names = unique_names([spec or folder.name for spec, folder in planned])  # type: ignore[union-attr]
-    figures: list[ModelFigures] = []
     device = resolve_device(opts.device)
     threads = _threads()
+    loaded: list[tuple[str, Path, str, str | None, float | None, EmotionClassifier]] = []
     for index, ((spec, folder), name) in enumerate(zip(planned, names, strict=True), start=1):
         _event(events, "model_begin", index, len(planned), name, "training" if spec else "loading")
         train_seconds: float | None
@@ -218,7 +221,7 @@ def compare(
             info = _read_info(folder)
             train_seconds = (info.get("training") or {}).get("seconds")
             origin = describe_origin(info)
-        _event(events, "measuring", name)
+        base = spec or (_read_info(folder).get("base_model") or {}).get("name")
         if opts.threads:
             _set_threads(opts.threads)  # train() restores the caller's count when it returns
         classifier = EmotionClassifier.load(
@@ -228,22 +231,30 @@ def compare(
             max_length=opts.max_length,
             head_tokens=opts.head_tokens,
         )
-        metrics, speed = measure(
-            classifier, texts, gold, long, repeats=speed_repeats, source=data_obj.source
+        loaded.append((name, folder, origin, base, train_seconds, classifier))
+
+    scores: dict[str, dict[str, Any]] = {}
+    for name, _, _, _, _, classifier in loaded:
+        _event(events, "measuring", name)
+        scores[name] = score(classifier, texts, gold, source=data_obj.source)
+    _event(events, "timing", len(loaded), speed_repeats)
+    speeds = time_models(
+        {name: classifier for name, *_, classifier in loaded}, texts, long, repeats=speed_repeats
+    )
+    figures = [
+        ModelFigures(
+            name=name,
+            path=str(folder),
+            origin=origin,
+            base_model=base,
+            params=count_parameters(classifier.model)[1],
+            size_bytes=folder_size(folder),
+            train_seconds=train_seconds,
+            texts_per_second=speeds[name],
+            metrics=scores[name],
         )
-        figures.append(
-            ModelFigures(
-                name=name,
-                path=str(folder),
-                origin=origin,
-                base_model=spec or (_read_info(folder).get("base_model") or {}).get("name"),
-                params=count_parameters(classifier.model)[1],
-                size_bytes=folder_size(folder),
-                train_seconds=train_seconds,
-                texts_per_second=speed,
-                metrics=metrics,
-            )
-        )
+        for name, folder, origin, base, train_seconds, classifier in loaded
+    ]
 
     comparison = Comparison(
         data=data_obj.source,
@@ -257,12 +268,13 @@ def compare(
         training={k: v for k, v in asdict(opts).items() if k != "base_model"},
         measurement={
             "device": device,
-            "precision": inference_precision,
+            "precision": "/".join(sorted({c.precision for *_, c in loaded})),
             "threads": opts.threads or threads,
             "short_texts": min(len(texts), SPEED_SAMPLE),
             "short_mean_words": round(float(np.mean([len(t.split()) for t in texts])), 1),
             "long_texts": len(long),
-            "long_tokens": "512 (head+tail cut of ~600-word texts)",
+            "long_words": LONG_TEXT_WORDS,
+            "long_tokens": sorted({c.max_length for *_, c in loaded}),
             "repeats": speed_repeats,
             "engine": "EmotionClassifier.predict_proba (tokenize, truncate, batch, forward)",
         },
@@ -274,38 +286,40 @@ def compare(
 
 
 # ----------------------------------------------------------------------------- measuring
-def measure(
-    classifier: EmotionClassifier,
+def score(
+    classifier: EmotionClassifier, texts: list[str], gold: list[str], *, source: str
+) -> dict[str, Any]:
+    """Every figure of emolabel.metrics for one model on the split (it also warms it up)."""
+    y = label_ids(gold, classifier.labels, source)
+    proba, _ = classifier.predict_proba(texts)
+    return classification_metrics(y, proba, classifier.labels)
+
+
+def time_models(
+    classifiers: dict[str, EmotionClassifier],
     texts: list[str],
-    gold: list[str],
     long: list[str],
     *,
     repeats: int,
-    source: str,
-) -> tuple[dict[str, Any], dict[str, float]]:
-    """All figures on the split, and texts/s on short (the split) and long (512-token) texts.
+) -> dict[str, dict[str, float]]:
+    """texts/s of each model on short texts (the split's) and long (512-token) texts.
 
-    Each speed is the best of `repeats` timed passes after a warm-up batch, since on a shared
-    machine the best pass is the one least disturbed by other work.
+    The models take turns, round after round, and each keeps its fastest pass: on a shared
+    machine that is the pass least disturbed by other work, and taking turns spreads any
+    disturbance over all models instead of penalising the one that ran during it.
     """
-    y = label_ids(gold, classifier.labels, source)
-    classifier.predict_proba(texts[:32])  # warm-up: lazy init, allocator, thread pool
     short = texts[:SPEED_SAMPLE]
-    speeds: dict[str, float] = {"short": 0.0, "long": 0.0}
-    proba = None
+    speeds = {name: {"short": 0.0, "long": 0.0} for name in classifiers}
+    for classifier in classifiers.values():
+        classifier.predict_proba(long[:2])  # warm-up at full length: allocator, thread pool
     for _ in range(repeats):
-        started = time.perf_counter()
-        probs, _ = classifier.predict_proba(short)
-        speeds["short"] = max(speeds["short"], len(short) / (time.perf_counter() - started))
-        started = time.perf_counter()
-        classifier.predict_proba(long)
-        speeds["long"] = max(speeds["long"], len(long) / (time.perf_counter() - started))
-        proba = probs
-    if len(texts) > len(short):
-        rest, _ = classifier.predict_proba(texts[len(short) :])
-        proba = np.concatenate([proba, rest])
-    metrics = classification_metrics(y, proba, classifier.labels)
-    return metrics, {k: round(v, 1) for k, v in speeds.items()}
+        for name, classifier in classifiers.items():
+            for kind, batch in (("short", short), ("long", long)):
+                started = time.perf_counter()
+                classifier.predict_proba(batch)
+                rate = len(batch) / (time.perf_counter() - started)
+                speeds[name][kind] = max(speeds[name][kind], rate)
+    return {name: {k: round(v, 1) for k, v in s.items()} for name, s in speeds.items()}
 
 
 def long_sample(texts: list[str], n: int, *, seed: int) -> list[str]:
@@ -401,24 +415,37 @@ def comparison_markdown(comparison: Comparison, plots: Sequence[Path] = ()) -> s
     lines = [
         f"# Model comparison on {c.data} ({c.split}, {c.rows:,} rows)",
         "",
-        f"Labels: {', '.join(c.labels)}. Models trained here used the same data, "
-        f"hyper-parameters and seed ({_training_line(c.training)}).",
+        f"Labels: {', '.join(c.labels)}."
+        + (
+            f" Models fine-tuned here used the same data, hyper-parameters and seed "
+            f"({_training_line(c.training)})."
+            if any(f.origin == "fine-tuned here" for f in c.models)
+            else ""
+        ),
         f"Speed: {m['engine']} on {m['device']} ({m['precision']} precision, "
         f"threads: {m['threads']}), best of {m['repeats']} passes: short = {m['short_texts']:,} "
         f"texts of the split (mean {m['short_mean_words']} words), long = {m['long_texts']} "
-        f"texts of {m['long_tokens']}.",
+        f"texts of {m['long_words']} words, cut head+tail to "
+        f"{'/'.join(map(str, m['long_tokens']))} tokens.",
         "",
         "| model | origin | params | size | train time | texts/s short | texts/s long "
-        "| accuracy | macro P | macro R | macro F1 |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| accuracy | macro P | macro R | macro F1 | vs most accurate |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
+    top = max(c.models, key=lambda f: f.metrics["accuracy"]) if c.models else None
     for f in c.models:
         s = f.summary()
+        versus = "-"
+        if top is not None and f is not top:
+            points = 100 * (s["accuracy"] - top.metrics["accuracy"])
+            ratio = f.texts_per_second["long"] / max(top.texts_per_second["long"], 1e-9)
+            versus = f"{points:+.2f} pts, {ratio:.2f}x long-text speed"
         lines.append(
             f"| {f.name} | {f.origin} | {format_params(f.params)} | {format_size(f.size_bytes)} | "
             f"{format_duration(f.train_seconds)} | {f.texts_per_second['short']:,.0f} | "
             f"{f.texts_per_second['long']:,.1f} | {s['accuracy']:.4f} | "
-            f"{s['macro_precision']:.4f} | {s['macro_recall']:.4f} | {s['macro_f1']:.4f} |"
+            f"{s['macro_precision']:.4f} | {s['macro_recall']:.4f} | {s['macro_f1']:.4f} | "
+            f"{versus} |"
         )
     lines += ["", "## F1 per emotion", "", "| model | " + " | ".join(c.labels) + " |"]
     lines.append("| --- |" + " ---: |" * len(c.labels))

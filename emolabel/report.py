@@ -411,7 +411,10 @@ class CompareProgress(TrainingProgress):
         self._line(f"[bold]model {index}/{total}[/] {escape(name)}: {action}")
 
     def measuring(self, name: str) -> None:
-        self._line(f"scoring and timing {escape(name)}")
+        self._line(f"scoring {escape(name)}")
+
+    def timing(self, models: int, repeats: int) -> None:
+        self._line(f"timing {models} models, {repeats} rounds of short and 512-token texts")
 
     def interrupted(self, checkpoint: Any) -> None:
         self.stop()  # compare has no --resume: say so rather than suggest one
