@@ -21,6 +21,7 @@ import logging
 import os
 import re
 import shutil
+import sys
 import time
 import uuid
 import warnings
@@ -237,6 +238,7 @@ def read_dataset(ray: Any, spec: InputSpec) -> Any:
     would otherwise wait forever behind actors that hold every CPU of a small machine)."""
     import pyarrow.csv as pa_csv
 
+    _settle_fsspec_http_import()
     reader = {
         "parquet": ray.data.read_parquet,
         "csv": ray.data.read_csv,
@@ -255,6 +257,26 @@ def read_dataset(ray: Any, spec: InputSpec) -> Any:
     elif spec.format == "jsonl":
         kwargs["file_extensions"] = None
     return reader(spec.files, **kwargs)
+
+
+def _settle_fsspec_http_import() -> None:
+    """Make a failing `import fsspec.implementations.http` fail the same way every time.
+
+    Ray Data (2.60) lists parquet files from several threads, each importing fsspec's HTTP
+    filesystem and catching only ModuleNotFoundError. Without aiohttp (datasets no longer
+    installs it) one thread's import fails while another sees the half-imported module and
+    gets a plain ImportError that aborts the read: most runs over several files failed.
+    Marking the module missing after a first failure makes every later import raise
+    ModuleNotFoundError at once. It was unusable in this process anyway.
+    """
+    if "fsspec.implementations.http" in sys.modules:
+        return
+    try:
+        import fsspec.implementations.http  # noqa: F401
+    except ModuleNotFoundError:
+        sys.modules["fsspec.implementations.http"] = None  # type: ignore[assignment]
+    except ImportError:
+        pass
 
 
 def _zero_cpu(function: Any) -> dict[str, Any]:
