@@ -233,9 +233,10 @@ def _csv_parse_options(fmt: str) -> Any:
     return pa_csv.ParseOptions(delimiter="\t" if fmt == "tsv" else ",", newlines_in_values=True)
 
 
-def read_dataset(ray: Any, spec: InputSpec) -> Any:
-    """A lazy Ray Dataset over the files; read tasks reserve no CPU (they are I/O bound, and
-    would otherwise wait forever behind actors that hold every CPU of a small machine)."""
+def read_dataset(ray: Any, spec: InputSpec, concurrency: int) -> Any:
+    """A lazy Ray Dataset over the files. Read tasks reserve no CPU (they are I/O bound, and
+    would otherwise wait forever behind actors that hold every CPU of a small machine), so
+    `concurrency` bounds them: each is a worker process of its own."""
     import pyarrow.csv as pa_csv
 
     _settle_fsspec_http_import()
@@ -245,7 +246,7 @@ def read_dataset(ray: Any, spec: InputSpec) -> Any:
         "tsv": ray.data.read_csv,
         "jsonl": ray.data.read_json,
     }[spec.format]
-    kwargs: dict[str, Any] = _zero_cpu(reader)
+    kwargs: dict[str, Any] = {**_zero_cpu(reader), "concurrency": concurrency}
     if spec.format in ("csv", "tsv"):
         # As the local reader: every column a string, empty fields "" rather than null.
         kwargs["parse_options"] = _csv_parse_options(spec.format)
@@ -510,7 +511,7 @@ def ray_session(ray: Any, address: str | None, *, progress: bool) -> Iterator[No
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
         try:
             ray.init(address=address, **options)
-        except (ConnectionError, RuntimeError, ValueError) as exc:
+        except Exception as exc:  # Ray raises bare Exception for a node that times out
             where = f"the Ray cluster at {address}" if address else "a local Ray"
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise EmolabelError(f"could not start or reach {where}: {first}") from None
@@ -701,7 +702,7 @@ def annotate_with_ray(
         pool = ray.data.ActorPoolStrategy(min_size=1, max_size=count)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*ray_remote_args.*deprecated")
-            labelled = read_dataset(ray, spec).map_batches(
+            labelled = read_dataset(ray, spec, count).map_batches(
                 Labeller,
                 fn_constructor_args=(config,),
                 batch_format="pyarrow",
@@ -723,7 +724,10 @@ def annotate_with_ray(
         try:
             try:
                 labelled.write_parquet(
-                    write_to, compression="zstd", ray_remote_args={"num_cpus": 0}
+                    write_to,
+                    compression="zstd",
+                    concurrency=count,
+                    ray_remote_args={"num_cpus": 0},
                 )
             except Exception as exc:
                 error = _explain(exc, source)
