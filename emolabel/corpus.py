@@ -290,8 +290,25 @@ def find_line_starting_with(path: Path, gzipped: bool, text: str) -> int | None:
     return None
 
 
-def _utf8_error(path: Path, gzipped: bool) -> EmolabelError:
-    line = find_bad_utf8_line(path, gzipped)
+def _decoded_lines(
+    path: Path, gzipped: bool, encoding_errors: str, state: dict[str, Any]
+) -> Iterator[tuple[int, str]]:
+    """(line number, text) of a line-oriented file; a BOM at the start is dropped."""
+    stream, position = _open_binary(path, gzipped)
+    state["position"] = position
+    with stream, _stream_errors(path):
+        for number, raw in enumerate(stream, start=1):
+            try:
+                yield (
+                    number,
+                    raw.decode("utf-8-sig" if number == 1 else "utf-8", errors=encoding_errors),
+                )
+            except UnicodeDecodeError:
+                raise _utf8_error(path, gzipped, number) from None
+
+
+def _utf8_error(path: Path, gzipped: bool, line: int | None = None) -> EmolabelError:
+    line = line or find_bad_utf8_line(path, gzipped)
     where = f" line {line}" if line else ""
     return EmolabelError(
         f"{path}{where}: invalid UTF-8; re-encode the file as UTF-8 or pass "
@@ -428,40 +445,28 @@ def _open_jsonl(
     state: dict[str, Any] = {"position": lambda: 0, "schema": None}
 
     def records() -> Iterator[tuple[int, dict[str, Any]]]:
-        stream, position = _open_binary(path, gzipped)
-        state["position"] = position
-        with stream, _stream_errors(path):
-            for number, raw in enumerate(stream, start=1):
-                try:
-                    line = raw.decode(
-                        "utf-8-sig" if number == 1 else "utf-8", errors=encoding_errors
-                    )
-                except UnicodeDecodeError:
-                    raise EmolabelError(
-                        f"{path} line {number}: invalid UTF-8; re-encode the file as UTF-8 or "
-                        "pass --encoding-errors replace"
-                    ) from None
-                if not line.strip():
+        for number, line in _decoded_lines(path, gzipped, encoding_errors, state):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                reason = f"malformed JSON ({exc.msg} at column {exc.colno})"
+                if on_error == "skip":
+                    rejected.append(RowError(number, reason, line.rstrip("\r\n")))
                     continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    reason = f"malformed JSON ({exc.msg} at column {exc.colno})"
-                    if on_error == "skip":
-                        rejected.append(RowError(number, reason, line.rstrip("\r\n")))
-                        continue
-                    raise EmolabelError(
-                        f"{path} line {number}: {reason}; fix the line or pass --on-error skip"
-                    ) from None
-                if not isinstance(record, dict):
-                    reason = "not a JSON object"
-                    if on_error == "skip":
-                        rejected.append(RowError(number, reason, line.rstrip("\r\n")))
-                        continue
-                    raise EmolabelError(
-                        f"{path} line {number}: {reason}; write one {{...}} object per line"
-                    )
-                yield number, record
+                raise EmolabelError(
+                    f"{path} line {number}: {reason}; fix the line or pass --on-error skip"
+                ) from None
+            if not isinstance(record, dict):
+                reason = "not a JSON object"
+                if on_error == "skip":
+                    rejected.append(RowError(number, reason, line.rstrip("\r\n")))
+                    continue
+                raise EmolabelError(
+                    f"{path} line {number}: {reason}; write one {{...}} object per line"
+                )
+            yield number, record
 
     def grouped() -> Iterator[list[tuple[int, dict[str, Any]]]]:
         group: list[tuple[int, dict[str, Any]]] = []
@@ -609,24 +614,12 @@ def _open_txt(
     schema = pa.schema([("text", pa.string())])
 
     def batches() -> Iterator[pa.RecordBatch]:
-        stream, position = _open_binary(path, gzipped)
-        state["position"] = position
         lines: list[str] = []
-        with stream, _stream_errors(path):
-            for number, raw in enumerate(stream, start=1):
-                try:
-                    line = raw.decode(
-                        "utf-8-sig" if number == 1 else "utf-8", errors=encoding_errors
-                    )
-                except UnicodeDecodeError:
-                    raise EmolabelError(
-                        f"{path} line {number}: invalid UTF-8; re-encode the file as UTF-8 or "
-                        "pass --encoding-errors replace"
-                    ) from None
-                lines.append(line.rstrip("\r\n"))
-                if len(lines) >= batch_rows:
-                    yield pa.record_batch([pa.array(lines, pa.string())], schema=schema)
-                    lines = []
+        for _, line in _decoded_lines(path, gzipped, encoding_errors, state):
+            lines.append(line.rstrip("\r\n"))
+            if len(lines) >= batch_rows:
+                yield pa.record_batch([pa.array(lines, pa.string())], schema=schema)
+                lines = []
         if lines:
             yield pa.record_batch([pa.array(lines, pa.string())], schema=schema)
 
