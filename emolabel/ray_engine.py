@@ -6,7 +6,7 @@ local engine's; only reading, scheduling and writing belong to Ray. Ray is an op
 dependency (`pip install 'emolabel[ray]'`) and is imported only here, only when used.
 
     files --ray.data.read_*--> Arrow blocks --conform to the local reader's schema-->
-          --map_batches(_Labeller, ActorPoolStrategy)--> write_parquet(OUT_DIR)
+          --map_batches(Labeller, ActorPoolStrategy)--> write_parquet(OUT_DIR)
           --read back emotion/confidence/truncated--> AnnotationSummary
 """
 
@@ -102,9 +102,18 @@ def _filesystem(path: str) -> tuple[Any, str]:
         raise EmolabelError(f"{path}: cannot open this location ({exc})") from None
 
 
-def _visible(name: str) -> bool:
-    base = name.rsplit("/", 1)[-1]
-    return not base.startswith((".", "_"))
+def _visible(relative: str) -> bool:
+    """False for hidden or `_`-prefixed files and folders (`.crc`, `_SUCCESS`, `_temporary/`)."""
+    return not any(part.startswith((".", "_")) for part in relative.split("/") if part)
+
+
+def _corpus_file(path: str) -> bool:
+    """True for a name with a corpus extension; a folder's README or checksum is passed over."""
+    try:
+        detect_format(path)
+    except EmolabelError:
+        return False
+    return True
 
 
 def resolve_inputs(inputs: str | os.PathLike[str] | list[str | os.PathLike[str]]) -> list[str]:
@@ -123,7 +132,7 @@ def resolve_inputs(inputs: str | os.PathLike[str] | list[str | os.PathLike[str]]
             )
             if not matches:
                 raise EmolabelError(f"{item}: no file matches this pattern; check the path")
-            files += [os.path.abspath(p) for p in matches if _visible(p)]
+            files += [os.path.abspath(p) for p in matches if _visible(os.path.basename(p))]
             continue
         fs, inner = _filesystem(item)
         scheme = item.split("://", 1)[0] + "://" if _is_uri(item) else ""
@@ -138,16 +147,22 @@ def resolve_inputs(inputs: str | os.PathLike[str] | list[str | os.PathLike[str]]
             matches = sorted(i.path for i in infos if i.is_file and fnmatch.fnmatch(i.path, inner))
             if not matches:
                 raise EmolabelError(f"{item}: no file matches this pattern; check the path")
-            files += [scheme + p for p in matches if _visible(p)]
+            files += [scheme + p for p in matches if _visible(p.rsplit("/", 1)[-1])]
             continue
         info = fs.get_file_info(inner)
         if info.type == pafs.FileType.NotFound:
             raise EmolabelError(f"{item}: no such file or folder; check the path")
         if info.type == pafs.FileType.Directory:
             infos = fs.get_file_info(pafs.FileSelector(inner, recursive=True))
-            found = sorted(i.path for i in infos if i.is_file and _visible(i.path[len(inner) :]))
+            found = sorted(
+                i.path
+                for i in infos
+                if i.is_file and _visible(i.path[len(inner) :]) and _corpus_file(i.path)
+            )
             if not found:
-                raise EmolabelError(f"{item}: the folder holds no files to label")
+                raise EmolabelError(
+                    f"{item}: the folder holds no .parquet, .csv, .tsv or .jsonl files to label"
+                )
             files += [scheme + p for p in found]
             continue
         files.append(scheme + inner if scheme else inner)
@@ -200,30 +215,34 @@ def inspect_inputs(
     if fmt == "parquet":
         import pyarrow.parquet as pq
 
-        schema = pq.read_schema(inner, filesystem=fs)
+        try:
+            schema = pq.read_schema(inner, filesystem=fs)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise EmolabelError(f"{first}: not a readable parquet file ({exc})") from None
+    elif fmt in ("csv", "tsv"):
+        import pyarrow.csv as pa_csv
+
+        with fs.open_input_stream(inner, compression="detect") as stream:
+            names = pa_csv.open_csv(stream, parse_options=_csv_parse_options(fmt)).schema.names
+        schema = pa.schema([(name, pa.string()) for name in names])
     else:
+        import pyarrow.json as pa_json
+
         with fs.open_input_stream(inner, compression="detect") as stream:
             head = stream.read(_SAMPLE_BYTES)
-        head = head[: head.rfind(b"\n") + 1] or head
-        if fmt in ("csv", "tsv"):
-            import pyarrow.csv as pa_csv
-
-            sample = pa_csv.read_csv(io.BytesIO(head), parse_options=_csv_parse_options(fmt))
-            schema = pa.schema([(name, pa.string()) for name in sample.column_names])
-        else:
-            import pyarrow.json as pa_json
-
-            sample = pa_json.read_json(io.BytesIO(head))
-            schema = pa.schema(
-                [
-                    pa.field(f.name, pa.string()) if pa.types.is_null(f.type) else f
-                    for f in sample.schema
-                ]
-            )
+        sample = pa_json.read_json(io.BytesIO(head[: head.rfind(b"\n") + 1] or head))
+        schema = pa.schema(
+            [
+                pa.field(f.name, pa.string()) if pa.types.is_null(f.type) else f
+                for f in sample.schema
+            ]
+        )
     strings = [
         f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
     ]
-    column = choose_text_column(Path(first), schema, text_column, strings)
+    column = choose_text_column(first, schema, text_column, strings)  # type: ignore[arg-type]
+    if fmt == "jsonl":  # as the local reader: the text column is text, whatever it holds
+        schema = schema.set(schema.get_field_index(column), pa.field(column, pa.string()))
     return InputSpec(files, fmt, schema, column)
 
 
