@@ -533,7 +533,13 @@ def ray_session(ray: Any, address: str | None, *, progress: bool) -> Iterator[No
         except Exception as exc:  # Ray raises bare Exception for a node that times out
             where = f"the Ray cluster at {address}" if address else "a local Ray"
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise EmolabelError(f"could not start or reach {where}: {first}") from None
+            hint = (
+                ""
+                if address
+                else " (on a busy machine Ray's own agents can start too slowly, see "
+                "ray-project/ray#65983: retry when it is quieter, or use --engine local)"
+            )
+            raise EmolabelError(f"could not start or reach {where}: {first}{hint}") from None
         started = True
     context = ray.data.DataContext.get_current()
     saved = (context.enable_progress_bars, context.print_on_execution_start)
