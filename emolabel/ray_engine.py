@@ -279,6 +279,20 @@ def read_dataset(ray: Any, spec: InputSpec, concurrency: int) -> Any:
     return reader(spec.files, **kwargs)
 
 
+def in_chunks(dataset: Any, chunk_rows: int) -> Any:
+    """Blocks of at most `chunk_rows` rows, so the work spreads over the actors.
+
+    Ray Data hands an actor whole blocks, and its parquet reader packs small files into one
+    block: 4,000 rows in 8 files made a single block that one actor labelled while the
+    other idled. The streaming repartition splits and merges blocks without a shuffle.
+    """
+    import inspect
+
+    if "target_num_rows_per_block" in inspect.signature(dataset.repartition).parameters:
+        return dataset.repartition(target_num_rows_per_block=chunk_rows)
+    return dataset
+
+
 def _settle_fsspec_http_import() -> None:
     """Make a failing `import fsspec.implementations.http` fail the same way every time.
 
@@ -287,7 +301,9 @@ def _settle_fsspec_http_import() -> None:
     installs it) one thread's import fails while another sees the half-imported module and
     gets a plain ImportError that aborts the read: most runs over several files failed.
     Marking the module missing after a first failure makes every later import raise
-    ModuleNotFoundError at once. It was unusable in this process anyway.
+    ModuleNotFoundError at once. It was unusable in this process anyway. This covers the
+    driver only; Ray's ListFiles task races the same way in a worker, which is why the
+    `ray` extra installs aiohttp (then the import simply succeeds everywhere).
     """
     if "fsspec.implementations.http" in sys.modules:
         return
@@ -727,7 +743,7 @@ def annotate_with_ray(
         pool = ray.data.ActorPoolStrategy(min_size=1, max_size=count)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*ray_remote_args.*deprecated")
-            labelled = read_dataset(ray, spec, count).map_batches(
+            labelled = in_chunks(read_dataset(ray, spec, count), chunk_rows).map_batches(
                 Labeller,
                 fn_constructor_args=(config,),
                 batch_format="pyarrow",
