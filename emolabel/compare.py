@@ -492,21 +492,22 @@ def save_tradeoff_plot(comparison: Comparison, axis: str, path: Path) -> Path:
         for key, marker, label in (("accuracy", "o", "accuracy"), ("macro_f1", "s", "macro-F1")):
             ys = [m.metrics[key] for m in models]
             ax.scatter(xs, ys, marker=marker, label=label, s=45)
-        for m, x in zip(models, xs, strict=True):
-            ax.annotate(
+        for i, (m, x) in enumerate(zip(models, xs, strict=True)):
+            ax.annotate(  # alternate above/below so models of one size stay readable
                 m.name,
                 (x, m.metrics["accuracy"]),
                 textcoords="offset points",
-                xytext=(5, 4),
+                xytext=(5, 5 if i % 2 == 0 else -11),
                 fontsize=8,
             )
+        ax.margins(x=0.15, y=0.1)
         ax.set_ylabel("score")
         ax.set_title(
             f"{'Accuracy and macro-F1 vs ' + ('size' if axis == 'params' else 'speed')} "
             f"({comparison.split})"
         )
         ax.grid(alpha=0.3)
-        ax.legend(loc="lower right")
+        ax.legend(loc="best")
         fig.tight_layout()
         fig.savefig(path, dpi=110)
     finally:
@@ -525,7 +526,9 @@ def save_per_class_heatmap(comparison: Comparison, path: Path) -> Path:
         figsize=(max(5.0, 1.0 * len(labels) + 3), max(2.5, 0.5 * len(comparison.models) + 1.5))
     )
     try:
-        image = ax.imshow(matrix, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
+        # colours span the data (from the nearest 0.05 below), so close models still differ
+        low = max(0.0, float(np.floor(matrix.min() * 20) / 20) - 0.05) if matrix.size else 0.0
+        image = ax.imshow(matrix, cmap="viridis", vmin=low, vmax=1.0, aspect="auto")
         ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
         ax.set_yticks(range(len(comparison.models)), [m.name for m in comparison.models])
         if matrix.size <= 400:
@@ -537,7 +540,7 @@ def save_per_class_heatmap(comparison: Comparison, path: Path) -> Path:
                     ha="center",
                     va="center",
                     fontsize=8,
-                    color="black" if value > 0.6 else "white",
+                    color="black" if value > low + 0.6 * (1 - low) else "white",
                 )
         fig.colorbar(image, ax=ax, label="F1")
         ax.set_title(f"F1 per emotion ({comparison.split})")
