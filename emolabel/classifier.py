@@ -26,6 +26,7 @@ BUILTIN_MODELS_DIR = Path(__file__).parent / "models"
 DEFAULT_MODEL_NAME = "emotion-minilm"
 DEFAULT_HEAD_TOKENS = 128
 MAX_LENGTH_CAP = 512
+AGREEMENT_SAMPLE_ROWS = 1000  # int8 runs report top-label agreement with fp32 on this many texts
 PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")
 HUB_ID_PATTERN = re.compile(r"^[A-Za-z0-9][\w.\-]*(/[\w.\-]+)?$")
 
@@ -100,9 +101,9 @@ def check_model_folder(path: Path) -> None:
             f"{config_path} has no id2label: this is not a fine-tuned classifier; "
             "train one with `emolabel train` or add id2label to its config"
         )
-    has_safetensors = any(path.glob("*.safetensors")) or (
-        path / "model.safetensors.index.json"
-    ).exists()
+    has_safetensors = (
+        any(path.glob("*.safetensors")) or (path / "model.safetensors.index.json").exists()
+    )
     if not has_safetensors:
         if any(path.glob("*.bin")) or any(path.glob("*.pt")) or any(path.glob("*.ckpt")):
             raise EmolabelError(
@@ -123,16 +124,26 @@ def cpu_supports_bf16() -> bool:
         return False
 
 
-def _cpu_flag(flag: str) -> bool:
+def _cpu_flag(flag: str, *, also_amx: bool = True) -> bool:
+    """Whether /proc/cpuinfo lists `flag` (or, with also_amx, the AMX bf16 unit)."""
+    flags = _cpuinfo_field("flags").split()
+    return flag in flags or (also_amx and "amx_bf16" in flags)
+
+
+def _cpu_vendor() -> str:
+    return _cpuinfo_field("vendor_id").strip()
+
+
+def _cpuinfo_field(name: str) -> str:
     try:
         with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
             for line in f:
-                if line.startswith("flags"):
-                    flags = line.split()
-                    return flag in flags or "amx_bf16" in flags
+                key, _, value = line.partition(":")
+                if key.strip() == name:
+                    return value
     except OSError:
         pass
-    return False
+    return ""
 
 
 def resolve_device(device: str) -> str:
@@ -172,8 +183,21 @@ def resolve_device(device: str) -> str:
     raise EmolabelError(f"--device {device}: choose auto, cpu, cuda, cuda:N or mps")
 
 
+def cpu_bf16_is_fast() -> bool:
+    """True where bf16 matrix products beat fp32 on this CPU, so auto picks bf16.
+
+    That takes more than the AVX512-BF16 flag: AMX (Intel Sapphire Rapids and later) or an
+    AMD core (Zen 4/5, where VDPBF16PS runs at twice the fp32 FMA rate). Intel cores with
+    AVX512-BF16 but no AMX (Cooper Lake, or a VM that hides AMX) run a MiniLM-sized bf16
+    GEMM at about 0.6x fp32, measured here: there auto stays at fp32.
+    """
+    if not cpu_supports_bf16():
+        return False
+    return _cpu_flag("amx_bf16", also_amx=False) or _cpu_vendor() == "AuthenticAMD"
+
+
 def resolve_precision(precision: str, device: str) -> str:
-    """auto -> bf16/fp16 on GPU, bf16 on CPUs with native bf16, fp32 otherwise."""
+    """auto -> bf16/fp16 on GPU, bf16 on CPUs where bf16 is fast, fp32 otherwise."""
     import torch
 
     precision = precision.strip().lower()
@@ -182,7 +206,7 @@ def resolve_precision(precision: str, device: str) -> str:
     if precision == "auto":
         if device.startswith("cuda"):
             return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-        if device == "cpu" and cpu_supports_bf16():
+        if device == "cpu" and cpu_bf16_is_fast():
             return "bf16"
         return "fp32"
     if precision == "int8" and device != "cpu":
@@ -205,6 +229,7 @@ class EmotionClassifier:
         precision: str = "fp32",
         max_length: int | None = None,
         head_tokens: int = DEFAULT_HEAD_TOKENS,
+        compile: bool = False,
     ) -> None:
         import torch
 
@@ -228,6 +253,8 @@ class EmotionClassifier:
         self._backend = _plain_backend(tokenizer)
         self._torch_device = torch.device(device)
         self._pad_multiple = 8 if device.startswith("cuda") else 1
+        self.compiled = compile
+        self._runner = _compile_model(model, device) if compile else model
 
     # ----------------------------------------------------------------- loading
     @classmethod
@@ -239,10 +266,14 @@ class EmotionClassifier:
         precision: str = "auto",
         max_length: int | None = None,
         head_tokens: int = DEFAULT_HEAD_TOKENS,
+        compile: bool = False,
     ) -> EmotionClassifier:
         """Load from a folder (checked first), a built-in name, or a hub id.
 
-        Weights load from safetensors only and remote code never runs.
+        Weights load from safetensors only and remote code never runs. `compile=True` runs
+        the model through torch.compile (inductor, weights frozen into the graph on the
+        CPU): the first batches take tens of seconds to compile, so it pays on large corpora
+        only (benchmarks/README.md says from how many rows).
         """
         import torch
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -252,6 +283,10 @@ class EmotionClassifier:
         source = resolve_model_source(model)
         resolved_device = resolve_device(device)
         resolved_precision = resolve_precision(precision, resolved_device)
+        if compile and resolved_precision == "int8":
+            raise EmolabelError(
+                "--compile does not combine with --precision int8: use auto, bf16 or fp32"
+            )
         local = Path(source).exists()
         try:
             tokenizer = AutoTokenizer.from_pretrained(
@@ -279,9 +314,7 @@ class EmotionClassifier:
             raise EmolabelError(f"model {source} has no id2label: it is not a classifier")
         hf_model.eval()
         if resolved_precision == "int8":
-            hf_model = torch.ao.quantization.quantize_dynamic(
-                hf_model, {torch.nn.Linear}, dtype=torch.qint8
-            )
+            hf_model = _quantize_int8(hf_model)
         elif resolved_device != "cpu" and resolved_precision in ("fp16", "bf16"):
             hf_model = hf_model.to(_torch_dtype(resolved_precision))
         hf_model.to(resolved_device)
@@ -293,6 +326,7 @@ class EmotionClassifier:
             precision=resolved_precision,
             max_length=max_length,
             head_tokens=head_tokens,
+            compile=compile,
         )
 
     @property
@@ -356,9 +390,7 @@ class EmotionClassifier:
             if not isinstance(text, str) or not text.strip():
                 raise EmolabelError(f"text {i} is empty or not a string: pass non-empty texts")
         proba, truncated = self.predict_proba(texts, batch_tokens=batch_tokens)
-        return [
-            self._prediction(row, bool(cut)) for row, cut in zip(proba, truncated, strict=True)
-        ]
+        return [self._prediction(row, bool(cut)) for row, cut in zip(proba, truncated, strict=True)]
 
     def _prediction(self, row: np.ndarray, truncated: bool) -> Prediction:
         best = int(row.argmax())
@@ -369,11 +401,37 @@ class EmotionClassifier:
             truncated=truncated,
         )
 
+    def fp32_agreement(self, texts: Sequence[str]) -> float:
+        """Share of `texts` whose top label matches the same model in fp32 (1.0 for fp32).
+
+        Loads a second, fp32 copy of the model for the comparison; meant for a sample
+        (a few thousand texts) to print next to an int8 or bf16 run.
+        """
+        return self.fp32_agreement_encoded(self.encode(texts).ids)
+
+    def fp32_agreement_encoded(self, ids: Sequence[Sequence[int]]) -> float:
+        """fp32_agreement on texts already encoded by this classifier."""
+        if self.precision == "fp32" or not ids:
+            return 1.0
+        reference = EmotionClassifier.load(
+            self.source,
+            device=self.device,
+            precision="fp32",
+            max_length=self.max_length,
+            head_tokens=self.head_tokens,
+        )
+        mine = self.predict_proba_encoded(ids).argmax(axis=1)
+        theirs = reference.predict_proba_encoded(ids).argmax(axis=1)
+        return float((mine == theirs).mean())
+
     def default_batch_tokens(self) -> int:
-        return 65536 if self.device.startswith("cuda") else 8192
+        """Padded tokens per forward pass. On the CPU, 16k tokens (~700 tweets or 32
+        512-token texts) ran 5-10% faster than 8k and far faster than 1-2k on MiniLM-L6:
+        fewer, larger matrix products keep both cores busy between synchronisations."""
+        return 65536 if self.device.startswith("cuda") else 16384
 
     def max_batch_size(self) -> int:
-        return 1024 if self.device.startswith("cuda") else 256
+        return 1024
 
     def _run_batch(self, rows: list[Sequence[int]]) -> np.ndarray:
         import torch
@@ -409,7 +467,7 @@ class EmotionClassifier:
         ids_t = ids_t.to(self._torch_device, non_blocking=non_blocking)
         mask_t = mask_t.to(self._torch_device, non_blocking=non_blocking)
         with torch.inference_mode(), self._autocast():
-            logits = self.model(input_ids=ids_t, attention_mask=mask_t).logits
+            logits = self._runner(input_ids=ids_t, attention_mask=mask_t).logits
         return torch.softmax(logits.float(), dim=-1).cpu().numpy()
 
     def _autocast(self) -> AbstractContextManager[Any]:
@@ -418,6 +476,36 @@ class EmotionClassifier:
         if self.device == "cpu" and self.precision == "bf16":
             return torch.autocast("cpu", dtype=torch.bfloat16)
         return nullcontext()
+
+
+def _quantize_int8(model: Any) -> Any:
+    """Dynamic int8 for every Linear: per-channel weight scales, activations quantized per
+    batch at run time (fbgemm, AVX512-VNNI). Per-channel weights agree with fp32 on 97.4%
+    of the emotion validation split against 96.3% for per-tensor ones, at the same speed."""
+    import warnings
+
+    import torch
+
+    quantization = getattr(torch.ao, "quantization", None)
+    if quantization is None or not hasattr(quantization, "quantize_dynamic"):
+        raise EmolabelError(
+            f"--precision int8 needs torch.ao.quantization, gone in torch {torch.__version__}: "
+            "use auto, bf16 or fp32"
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.ao.quantization deprecation notices
+        return quantization.quantize_dynamic(
+            model, {torch.nn.Linear: quantization.per_channel_dynamic_qconfig}
+        )
+
+
+def _compile_model(model: Any, device: str) -> Any:
+    """torch.compile for inference: dynamic shapes (every batch has its own rows x length);
+    on the CPU, inductor freezing folds the weights in and prepacks them for oneDNN."""
+    import torch
+
+    options = {"freezing": True} if device == "cpu" else None
+    return torch.compile(model, dynamic=True, options=options)
 
 
 def default_max_length(tokenizer: Any, config: Any) -> int:
@@ -429,9 +517,11 @@ def default_max_length(tokenizer: Any, config: Any) -> int:
     positions = getattr(config, "max_position_embeddings", None)
     if isinstance(positions, int) and positions > 0:
         # RoBERTa-style models reserve padding_idx + 1 positions.
-        offset = (getattr(config, "pad_token_id", 0) or 0) + 1 if "roberta" in str(
-            getattr(config, "model_type", "")
-        ) else 0
+        offset = (
+            (getattr(config, "pad_token_id", 0) or 0) + 1
+            if "roberta" in str(getattr(config, "model_type", ""))
+            else 0
+        )
         candidates.append(positions - offset)
     return min(candidates)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from emolabel.classifier import EmotionClassifier, cpu_supports_bf16
+from emolabel.classifier import EmotionClassifier, cpu_bf16_is_fast
 from emolabel.errors import EmolabelError
 from tests.conftest import EMOTIONS
 
@@ -127,7 +127,7 @@ def test_int8_agrees_roughly_with_fp32(tiny_model_dir: Path, clf: EmotionClassif
 
 def test_auto_precision_on_cpu(tiny_model_dir: Path) -> None:
     auto = EmotionClassifier.load(tiny_model_dir, device="cpu", precision="auto")
-    assert auto.precision == ("bf16" if cpu_supports_bf16() else "fp32")
+    assert auto.precision == ("bf16" if cpu_bf16_is_fast() else "fp32")
 
 
 # ------------------------------------------------------------------- errors
@@ -191,3 +191,45 @@ def test_fp16_on_cpu_is_refused(tiny_model_dir: Path) -> None:
 def test_too_small_max_length(tiny_model_dir: Path) -> None:
     with pytest.raises(EmolabelError, match="max-length"):
         EmotionClassifier.load(tiny_model_dir, device="cpu", max_length=4)
+
+
+def test_fp32_agreement(tiny_model_dir: Path, clf: EmotionClassifier) -> None:
+    assert clf.fp32_agreement(TEXTS) == 1.0
+    int8 = EmotionClassifier.load(tiny_model_dir, device="cpu", precision="int8")
+    assert 0.0 <= int8.fp32_agreement(TEXTS) <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("flags", "vendor", "fast"),
+    [
+        ("avx512f avx512_bf16", "GenuineIntel", False),  # bf16 slower than fp32 without AMX
+        ("avx512f avx512_bf16 amx_bf16 amx_tile", "GenuineIntel", True),
+        ("avx512f avx512_bf16", "AuthenticAMD", True),  # Zen 4/5
+        ("avx2 fma", "AuthenticAMD", False),
+    ],
+)
+def test_auto_picks_bf16_only_where_it_is_fast(
+    monkeypatch: pytest.MonkeyPatch, flags: str, vendor: str, fast: bool
+) -> None:
+    import emolabel.classifier as classifier_module
+
+    fields = {"flags": flags, "vendor_id": vendor}
+    monkeypatch.setattr(classifier_module, "_cpuinfo_field", lambda name: fields.get(name, ""))
+    monkeypatch.setattr(classifier_module, "cpu_supports_bf16", lambda: "avx512_bf16" in flags)
+    assert classifier_module.cpu_bf16_is_fast() is fast
+    expected = "bf16" if fast else "fp32"
+    assert classifier_module.resolve_precision("auto", "cpu") == expected
+
+
+def test_compile_with_int8_is_refused(tiny_model_dir: Path) -> None:
+    with pytest.raises(EmolabelError, match="--compile"):
+        EmotionClassifier.load(tiny_model_dir, device="cpu", precision="int8", compile=True)
+
+
+@pytest.mark.slow
+def test_compiled_model_matches_eager(tiny_model_dir: Path, clf: EmotionClassifier) -> None:
+    compiled = EmotionClassifier.load(tiny_model_dir, device="cpu", precision="fp32", compile=True)
+    assert compiled.compiled
+    reference, _ = clf.predict_proba(TEXTS)
+    got, _ = compiled.predict_proba(TEXTS, batch_tokens=64)
+    np.testing.assert_allclose(got, reference, atol=1e-5)
