@@ -28,7 +28,7 @@ from emolabel.checkpoints import (
     model_fingerprint,
     parts_dir_for,
 )
-from emolabel.classifier import EmotionClassifier
+from emolabel.classifier import AGREEMENT_SAMPLE_ROWS, EmotionClassifier
 from emolabel.corpus import (
     CorpusReader,
     CorpusWriter,
@@ -69,6 +69,8 @@ class AnnotationSummary:
     rejected: int = 0
     truncated: int = 0
     resumed_chunks: int = 0
+    fp32_agreement: float | None = None
+    agreement_rows: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     mean_confidence: dict[str, float] = field(default_factory=dict)
     elapsed_s: float = 0.0
@@ -312,6 +314,7 @@ def annotate(
     max_length: int | None = None,
     head_tokens: int = 128,
     batch_tokens: int | None = None,
+    compile: bool = False,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     overwrite: bool = False,
     resume: bool = False,
@@ -325,7 +328,8 @@ def annotate(
     Finished chunks are kept as part files beside the output until the whole output is
     assembled, so an interrupted run continues with `resume=True`. Returns the summary
     figures. Raises EmolabelError for anything the user can fix; the output path itself
-    is only ever written complete.
+    is only ever written complete. With int8 weights the summary also says how often the
+    top label matches fp32 on the first AGREEMENT_SAMPLE_ROWS texts labelled.
     """
     started = time.perf_counter()
     source = Path(input_path)
@@ -351,6 +355,7 @@ def annotate(
             precision=precision,
             max_length=max_length,
             head_tokens=head_tokens,
+            compile=compile,
         )
     )
     columns = OutputColumns.for_labels(classifier.labels, prefix)
@@ -389,10 +394,14 @@ def annotate(
         progress.start(total, unit)
     stop = threading.Event()
     index = 0
+    agreement: tuple[float, int] | None = None
     try:
         for index, chunk in enumerate(_prefetch(reader, classifier, chunk_rows, stop, skip)):
             if chunk is None:
                 continue
+            if agreement is None and classifier.precision == "int8" and chunk.ids:
+                sample = chunk.ids[:AGREEMENT_SAMPLE_ROWS]
+                agreement = (classifier.fp32_agreement_encoded(sample), len(sample))
             out, _, _, _ = _predict_chunk(classifier, chunk, columns, budget)
             if out.schema != schema:
                 out = out.cast(schema)
@@ -426,6 +435,8 @@ def annotate(
         rejected=len(reader.rejected),
         resumed_chunks=skip,
     )
+    if agreement is not None:
+        summary.fp32_agreement, summary.agreement_rows = agreement
     _assemble(store, target, out_fmt, out_gz, schema, columns, summary)
     if rejects_path is not None:
         write_rejects(Path(rejects_path), reader.rejected)

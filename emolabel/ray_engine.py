@@ -67,6 +67,7 @@ def refuse_local_only_options(
     on_error: str = "fail",
     rejects: object = None,
     resume: bool = False,
+    compile_model: bool = False,
 ) -> None:
     """The local engine's options that the Ray engine does not offer: a clear error each."""
     if output_format not in (None, "parquet"):
@@ -78,6 +79,7 @@ def refuse_local_only_options(
         ("--on-error skip", on_error != "fail"),
         ("--rejects", rejects is not None),
         ("--resume", resume),
+        ("--compile", compile_model),
     ):
         if used:
             raise EmolabelError(

@@ -101,6 +101,12 @@ def render_annotation_summary(
     facts.add_row("elapsed", f"{summary.elapsed_s:.1f} s ({summary.rows_per_s:,.0f} rows/s)")
     facts.add_row("model", summary.model)
     facts.add_row("device", f"{summary.device} ({summary.precision})")
+    if summary.fp32_agreement is not None:
+        facts.add_row(
+            f"{summary.precision} vs fp32",
+            f"same top label on {summary.fp32_agreement:.1%} of {summary.agreement_rows:,} "
+            "sampled rows",
+        )
     console.print(facts)
 
 

@@ -246,3 +246,35 @@ def test_version_and_module_entry_point() -> None:
         env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)},
     )
     assert proc.returncode == 0 and "annotate" in proc.stdout
+
+
+def test_int8_run_reports_agreement_with_fp32(tmp_path: Path, tiny_model_dir: Path) -> None:
+    src = write_csv(tmp_path / "in.csv")
+    summaries = {}
+    for precision in ("int8", "fp32"):
+        summary_path = tmp_path / f"{precision}.json"
+        code, output = run(
+            [
+                "annotate",
+                str(src),
+                "-o",
+                str(tmp_path / f"{precision}.parquet"),
+                "-m",
+                str(tiny_model_dir),
+                "--device",
+                "cpu",
+                "--precision",
+                precision,
+                "--summary-json",
+                str(summary_path),
+            ]
+        )
+        assert code == 0, output
+        summaries[precision] = (json.loads(summary_path.read_text()), output)
+    int8, int8_output = summaries["int8"]
+    assert int8["precision"] == "int8"
+    assert int8["agreement_rows"] == 6  # the labelled rows; empty ones are not sampled
+    assert 0.0 <= int8["fp32_agreement"] <= 1.0
+    assert "int8 vs fp32" in int8_output and "of 6 sampled rows" in int8_output
+    fp32, fp32_output = summaries["fp32"]
+    assert fp32["fp32_agreement"] is None and "vs fp32" not in fp32_output

@@ -59,3 +59,14 @@ def test_streams_through_a_real_pipe_and_survives_head(tiny_model_dir: Path) -> 
     with contextlib.suppress(BrokenPipeError):
         proc.stdin.close()
     assert proc.wait(timeout=120) == 0, proc.stderr.read().decode() if proc.stderr else ""
+
+
+def test_int8_prints_agreement_on_stderr_only(tiny_model_dir: Path) -> None:
+    args = ["classify", "-m", str(tiny_model_dir), "--device", "cpu", "--precision", "int8"]
+    result = CliRunner().invoke(main, args, input="i am happy\n\ni am sad\n")
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.splitlines()) == 3
+    assert "int8 vs fp32: same top label on" in result.stderr
+    assert result.stderr.rstrip().endswith("of 2 texts")
+    plain = CliRunner().invoke(main, [*args[:-1], "fp32"], input="i am happy\n")
+    assert plain.exit_code == 0 and plain.stderr == ""

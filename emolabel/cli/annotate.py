@@ -136,6 +136,7 @@ def command(
     max_length: int | None,
     head_tokens: int,
     batch_tokens: int | None,
+    compile_model: bool,
     chunk_rows: int,
     encoding_errors: str,
     on_error: str,
@@ -171,6 +172,7 @@ def command(
             on_error=on_error,
             rejects=rejects,
             resume=resume,
+            compile_model=compile_model,
         )
         summary = annotate_with_ray(
             input_path,
@@ -207,6 +209,7 @@ def command(
             max_length=max_length,
             head_tokens=head_tokens,
             batch_tokens=batch_tokens,
+            compile=compile_model,
             chunk_rows=chunk_rows,
             overwrite=overwrite,
             resume=resume,

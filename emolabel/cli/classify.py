@@ -30,6 +30,7 @@ def command(
     max_length: int | None,
     head_tokens: int,
     batch_tokens: int | None,
+    compile_model: bool,
 ) -> None:
     """Label TEXTS, or each line of stdin when none are given; one output line per input.
 
@@ -37,25 +38,42 @@ def command(
     cat texts.txt | emolabel classify
     emolabel classify "i miss you so much" "what a lovely day"
     emolabel classify --format jsonl < texts.txt | jq .label
+
+    With --precision int8, stderr gets one closing line: how often the top label matched
+    fp32 on the first 1,000 texts.
     """
-    from emolabel.classifier import EmotionClassifier
+    from emolabel.classifier import AGREEMENT_SAMPLE_ROWS, EmotionClassifier
     from emolabel.classify import format_lines, iter_line_batches
 
     if not texts and sys.stdin.isatty():
         raise click.UsageError("give texts as arguments or pipe lines into stdin")
     classifier = EmotionClassifier.load(
-        model, device=device, precision=precision, max_length=max_length, head_tokens=head_tokens
+        model,
+        device=device,
+        precision=precision,
+        max_length=max_length,
+        head_tokens=head_tokens,
+        compile=compile_model,
     )
     batches = [list(texts)] if texts else iter_line_batches(sys.stdin.buffer)
     out = sys.stdout
+    sample: list[str] = []
     try:
         for batch in batches:
             out.write(
                 "\n".join(format_lines(classifier, batch, output_format, batch_tokens)) + "\n"
             )
             out.flush()
+            if classifier.precision == "int8" and len(sample) < AGREEMENT_SAMPLE_ROWS:
+                sample.extend(t for t in batch if t.strip())
     except BrokenPipeError:
         # The reader went away (e.g. `| head`): that is a normal end for a pipeline.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         sys.exit(0)
+    if sample:
+        sample = sample[:AGREEMENT_SAMPLE_ROWS]
+        agreement = classifier.fp32_agreement(sample)
+        click.echo(
+            f"int8 vs fp32: same top label on {agreement:.1%} of {len(sample):,} texts", err=True
+        )

@@ -11,7 +11,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def model_options(func: F) -> F:
-    """--model, --device, --precision, --max-length, --head-tokens, --batch-tokens."""
+    """--model, --device, --precision, --max-length, --head-tokens, --batch-tokens, --compile."""
     options = [
         click.option(
             "--model",
@@ -32,8 +32,9 @@ def model_options(func: F) -> F:
             type=click.Choice(["auto", "fp32", "bf16", "fp16", "int8"]),
             default="auto",
             show_default=True,
-            help="auto = fp16/bf16 on GPU, bf16 on CPUs with native bf16, else fp32; "
-            "int8 = dynamic quantization on CPU (opt-in, slightly less exact).",
+            help="auto = fp16/bf16 on GPU, bf16 on CPUs where it is fast (AMX, AMD Zen 4+), "
+            "else fp32; int8 = dynamic quantization on CPU (opt-in, slightly less exact: "
+            "its agreement with fp32 on a sample is printed).",
         ),
         click.option(
             "--max-length",
@@ -53,8 +54,15 @@ def model_options(func: F) -> F:
             "--batch-tokens",
             type=click.IntRange(min=1),
             default=None,
-            help="Token budget per batch (rows x padded length). Default: 8192 on CPU, "
+            help="Token budget per batch (rows x padded length). Default: 16384 on CPU, "
             "65536 on GPU.",
+        ),
+        click.option(
+            "--compile",
+            "compile_model",
+            is_flag=True,
+            help="Run the model through torch.compile: tens of seconds of warm-up, then "
+            "faster batches; pays on large corpora (see benchmarks/README.md).",
         ),
     ]
     for option in reversed(options):
