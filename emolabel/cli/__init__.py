@@ -50,16 +50,11 @@ COMMAND_MODULES = ("annotate", "classify", "train", "evaluate", "models", "compa
 
 
 def _register() -> None:
+    """Each command module imports only click at the top, so `--help` stays fast."""
     import importlib
 
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"emolabel.cli.{name}")
-        except ModuleNotFoundError as exc:  # TEMP while commands are being written
-            if exc.name != f"emolabel.cli.{name}":
-                raise
-            continue
-        main.add_command(module.command)
+        main.add_command(importlib.import_module(f"emolabel.cli.{name}").command)
 
 
 _register()
