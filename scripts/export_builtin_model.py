@@ -34,7 +34,11 @@ def export(trained: Path, dest: Path) -> None:
         "fp32 and runs it in bf16/fp16 where the device supports it. Rebuild with "
         "`bash scripts/build_default_model.sh`.\n"
     )
+    notes = Path(__file__).with_name("default_model_selection.md")
+    if notes.exists():
+        card += "\n" + notes.read_text(encoding="utf-8")
     (dest / "README.md").write_text(card, encoding="utf-8")
+    (dest / "model.safetensors").chmod(0o644)
     size = sum(f.stat().st_size for f in dest.iterdir()) / 2**20
     print(f"wrote {dest} ({size:.1f} MiB)")
 
