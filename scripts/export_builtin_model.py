@@ -1,8 +1,10 @@
 """Store a trained model folder as the built-in model: fp16 safetensors, tokenizer, card.
 
 fp16 halves the package (about 45 MB instead of 90 MB) at no measurable cost: the
-classifier loads the weights back as fp32 and runs them in the precision the device
-does best. Usage: python scripts/export_builtin_model.py TRAINED_DIR DEST_DIR
+config says float32, so emolabel and plain transformers loaders alike load the weights
+back as fp32, and emolabel runs them in the precision the device does best.
+
+Usage: python scripts/export_builtin_model.py TRAINED_DIR DEST_DIR
 """
 
 from __future__ import annotations
@@ -23,6 +25,12 @@ def export(trained: Path, dest: Path) -> None:
         trained, dtype=torch.float32, use_safetensors=True
     )
     model.to(torch.float16).save_pretrained(dest)
+    # The weights stay fp16 on disk, but the config asks loaders for fp32: transformers 5
+    # otherwise keeps the checkpoint dtype, and fp16 matmuls on a CPU are many times slower.
+    config_path = dest / "config.json"
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    config["dtype"] = "float32"
+    config_path.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
     AutoTokenizer.from_pretrained(trained).save_pretrained(dest)
     info = json.loads((trained / "emolabel.json").read_text(encoding="utf-8"))
     info["stored_dtype"] = "float16"

@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 import torch
 from click.testing import CliRunner
+from safetensors import safe_open
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from emolabel.classifier import EmotionClassifier, builtin_model_dir, cpu_supports_bf16
@@ -68,10 +69,14 @@ def builtin() -> EmotionClassifier:
 
 
 def test_builtin_model_is_stored_as_fp16_and_runs_as_fp32(builtin: EmotionClassifier) -> None:
-    config = json.loads((builtin_model_dir() / "config.json").read_text())
-    assert config.get("dtype", config.get("torch_dtype")) == "float16"
+    folder = builtin_model_dir()
+    with safe_open(str(folder / "model.safetensors"), framework="pt") as f:
+        assert {f.get_slice(k).get_dtype() for k in f.keys()} == {"F16"}  # noqa: SIM118
     assert next(builtin.model.parameters()).dtype == torch.float32
     assert builtin.labels == ["sadness", "joy", "love", "anger", "fear", "surprise"]
+    # A plain transformers loader (e.g. pipeline on a CPU) gets fp32 too, not slow fp16.
+    plain = AutoModelForSequenceClassification.from_pretrained(folder)
+    assert next(plain.parameters()).dtype == torch.float32
 
 
 def test_builtin_model_labels_unambiguous_sentences(builtin: EmotionClassifier) -> None:
