@@ -54,7 +54,7 @@ def model_options(func: F) -> F:
             "--batch-tokens",
             type=click.IntRange(min=1),
             default=None,
-            help="Token budget per batch (rows x padded length). Default: 16384 on CPU, "
+            help="Token budget per batch (rows x padded length). Default: 2048 on CPU, "
             "65536 on GPU.",
         ),
         click.option(
