@@ -48,6 +48,7 @@ from emolabel.classifier import (
     DEFAULT_HEAD_TOKENS,
     HUB_ID_PATTERN,
     EmotionClassifier,
+    cpu_bf16_is_fast,
     cpu_supports_bf16,
     resolve_device,
     resolve_precision,
@@ -526,18 +527,19 @@ def load_base_model(name: str, source: str, is_local: bool, labels: list[str]) -
 
 
 def resolve_training_precision(precision: str, device: str) -> str:
-    """auto -> bf16 (or fp16) mixed precision on GPU, fp32 on CPU and MPS.
+    """auto -> bf16 (or fp16) mixed precision on GPU; on the CPU, bf16 where it is fast.
 
-    On the CPU, bf16 autocast pays for inference but not for training: on a Zen 5 core with
-    native AVX512-BF16, a MiniLM-L6 step (batch 32, 30 tokens) took 2.5 s with bf16
-    autocast against 1.1 s in fp32 (the per-op casts and the fp32 backward cost more than
-    the faster matmuls save). --precision bf16 still turns it on.
+    On a CPU where bf16 matrix products are fast (AMX, AMD Zen 4/5; see
+    cpu_bf16_is_fast) bf16 autocast halves a MiniLM-L6 epoch on dair-ai/emotion
+    (benchmarks/bench_train.py); elsewhere the casts cost more than they save, so fp32.
     """
     precision = precision.strip().lower()
     if precision == "int8":
         raise EmolabelError("--precision int8 is for inference only: train with auto, bf16 or fp32")
     if precision == "auto":
-        return resolve_precision("auto", device) if device.startswith("cuda") else "fp32"
+        if device.startswith("cuda"):
+            return resolve_precision("auto", device)
+        return "bf16" if device == "cpu" and cpu_bf16_is_fast() else "fp32"
     resolved = resolve_precision(precision, device)
     if resolved == "bf16" and device == "cpu" and not cpu_supports_bf16():
         raise EmolabelError(

@@ -440,8 +440,11 @@ def test_option_checks_fail_before_any_work(tmp_path: Path) -> None:
         train(tmp_path, tmp_path / "m", epoch=1)
 
 
-def test_training_precision() -> None:
-    assert resolve_training_precision("auto", "cpu") == "fp32"
+@pytest.mark.parametrize("fast_bf16", [True, False])
+def test_training_precision(monkeypatch: pytest.MonkeyPatch, fast_bf16: bool) -> None:
+    monkeypatch.setattr(training, "cpu_bf16_is_fast", lambda: fast_bf16)
+    assert resolve_training_precision("auto", "cpu") == ("bf16" if fast_bf16 else "fp32")
+    assert resolve_training_precision("auto", "mps") == "fp32"
     assert resolve_training_precision("fp32", "cpu") == "fp32"
     with pytest.raises(EmolabelError, match="fp16"):
         resolve_training_precision("fp16", "cpu")

