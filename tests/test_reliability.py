@@ -186,3 +186,36 @@ def test_jsonl_with_bom(tmp_path: Path, classifier: EmotionClassifier) -> None:
     out = tmp_path / "out.parquet"
     annotate(src, out, model=classifier)
     assert pq.read_table(out).column("text").to_pylist() == ["first", "second"]
+
+
+def test_disk_full_keeps_finished_chunks_and_resumes(
+    tmp_path: Path, classifier: EmotionClassifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ENOSPC on the fourth chunk: one clear error, no output, three chunks kept; after
+    space is freed, --resume finishes with exactly the uninterrupted run's output."""
+    import errno
+
+    from emolabel.checkpoints import ChunkStore
+
+    src = corpus(tmp_path / "in.csv", 700)
+    out = tmp_path / "out.csv"
+    real_write = ChunkStore.write
+
+    def write_until_full(self: ChunkStore, index: int, batch: object) -> None:
+        if index >= 3:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_write(self, index, batch)
+
+    monkeypatch.setattr(ChunkStore, "write", write_until_full)
+    with pytest.raises(EmolabelError, match="No space left on device") as info:
+        annotate(src, out, model=classifier, chunk_rows=100)
+    assert "--resume" in str(info.value) and "3 finished chunk(s)" in str(info.value)
+    assert not out.exists()
+    assert len(list(parts_dir_for(out).glob("part-*.parquet"))) == 3
+    monkeypatch.setattr(ChunkStore, "write", real_write)
+    summary = annotate(src, out, model=classifier, chunk_rows=100, resume=True)
+    assert summary.resumed_chunks == 3 and summary.rows == 700
+    reference = tmp_path / "ref.csv"
+    annotate(src, reference, model=classifier, chunk_rows=100)
+    assert out.read_text() == reference.read_text()
+    assert not parts_dir_for(out).exists()
