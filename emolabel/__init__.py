@@ -10,10 +10,11 @@ __version__ = "0.1.0"
 # bf16 matrix products on the CPU go through oneDNN, which caches a compiled primitive per
 # input shape (1,024 by default, in two caches). Every batch has its own rows x length, so
 # the caches fill for hours and hold hundreds of MB: annotate's memory grew by half from
-# 10k to 1M rows. 64 entries, with lengths padded to a multiple of 8, keep the hit rate and
-# keep memory flat. Set before torch first runs a oneDNN op; the user's own values win.
-os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "64")
-os.environ.setdefault("LRU_CACHE_CAPACITY", "64")
+# 10k to 1M rows. 16 entries keep memory flat, and were faster than 64 entries with
+# lengths padded to multiples of 8 (benchmarks/README.md). Set before torch first runs a
+# oneDNN op; the user's own values win.
+os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "16")
+os.environ.setdefault("LRU_CACHE_CAPACITY", "16")
 
 __all__ = [
     "EmolabelError",
