@@ -215,20 +215,32 @@ def test_fp32_agreement_counts_disagreements(
 
 
 def test_cpu_attention_follows_batch_length(tiny_model_dir: Path) -> None:
-    """Eager attention for short CPU batches, SDPA for long ones, same probabilities."""
+    """fp32: eager attention for short CPU batches, SDPA for long ones, same probabilities."""
     from emolabel.classifier import EAGER_ATTENTION_MAX_TOKENS
 
     switching = EmotionClassifier.load(tiny_model_dir, device="cpu", precision="fp32")
     fixed = EmotionClassifier.load(tiny_model_dir, device="cpu", precision="fp32")
     fixed._switch_attention = False
     assert fixed.model.config._attn_implementation == "sdpa"
-    short, long = ["i am happy"], ["word " * (2 * EAGER_ATTENTION_MAX_TOKENS)]
+    short, long = ["i am happy"], ["word " * (2 * EAGER_ATTENTION_MAX_TOKENS["fp32"])]
     got, _ = switching.predict_proba(short)
     assert switching.model.config._attn_implementation == "eager"
     np.testing.assert_allclose(got, fixed.predict_proba(short)[0], atol=1e-5)
     got, _ = switching.predict_proba(long)
     assert switching.model.config._attn_implementation == "sdpa"
     np.testing.assert_allclose(got, fixed.predict_proba(long)[0], atol=1e-5)
+
+
+def test_bf16_uses_eager_attention_on_long_cpu_batches(
+    tiny_model_dir: Path, clf: EmotionClassifier
+) -> None:
+    """bf16 keeps eager attention at 512 tokens (faster than SDPA there) with fp32's labels."""
+    bf16 = EmotionClassifier.load(tiny_model_dir, device="cpu", precision="bf16")
+    texts = ["word " * 600, "i am so happy today " * 120, "i am happy"]  # one batch, padded
+    got, truncated = bf16.predict_proba(texts)
+    assert truncated.tolist() == [True, True, False]
+    assert bf16.model.config._attn_implementation == "eager"
+    np.testing.assert_allclose(got, clf.predict_proba(texts)[0], atol=0.03)
 
 
 def test_onednn_cache_caps_are_defaults_the_user_can_override() -> None:
