@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from emolabel.allocator import keep_freed_memory
+from emolabel.attention import INPLACE_EAGER, register_inplace_eager
 from emolabel.batching import plan_batches
 from emolabel.errors import EmolabelError
 from emolabel.truncation import head_tail_truncate, precut_text
@@ -270,6 +271,7 @@ class EmotionClassifier:
             and getattr(model.config, "_attn_implementation", None) == "sdpa"
             and hasattr(model, "set_attn_implementation")
         )
+        self._eager = register_inplace_eager() if self._switch_attention else "eager"
         if device == "cpu":
             keep_freed_memory()
 
@@ -486,14 +488,21 @@ class EmotionClassifier:
         ids_t = ids_t.to(self._torch_device, non_blocking=non_blocking)
         mask_t = mask_t.to(self._torch_device, non_blocking=non_blocking)
         if self._switch_attention:
-            self._use_attention("eager" if longest <= self._eager_max_tokens else "sdpa")
+            self._use_attention(self._eager if longest <= self._eager_max_tokens else "sdpa")
         with torch.inference_mode():
             logits = self._runner(input_ids=ids_t, attention_mask=mask_t).logits
         return torch.softmax(logits.float(), dim=-1).cpu().numpy()
 
     def _use_attention(self, implementation: str) -> None:
-        if self.model.config._attn_implementation != implementation:
+        if self.model.config._attn_implementation == implementation:
+            return
+        try:
             self.model.set_attn_implementation(implementation)
+        except (ValueError, KeyError):
+            if implementation != INPLACE_EAGER:
+                raise
+            self._eager = "eager"  # an architecture that ignores registered attention
+            self.model.set_attn_implementation("eager")
 
 
 def _quantize_int8(model: Any) -> Any:

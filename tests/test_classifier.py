@@ -216,6 +216,7 @@ def test_fp32_agreement_counts_disagreements(
 
 def test_cpu_attention_follows_batch_length(tiny_model_dir: Path) -> None:
     """fp32: eager attention for short CPU batches, SDPA for long ones, same probabilities."""
+    from emolabel.attention import INPLACE_EAGER
     from emolabel.classifier import EAGER_ATTENTION_MAX_TOKENS
 
     switching = EmotionClassifier.load(tiny_model_dir, device="cpu", precision="fp32")
@@ -224,7 +225,7 @@ def test_cpu_attention_follows_batch_length(tiny_model_dir: Path) -> None:
     assert fixed.model.config._attn_implementation == "sdpa"
     short, long = ["i am happy"], ["word " * (2 * EAGER_ATTENTION_MAX_TOKENS["fp32"])]
     got, _ = switching.predict_proba(short)
-    assert switching.model.config._attn_implementation == "eager"
+    assert switching.model.config._attn_implementation == INPLACE_EAGER
     np.testing.assert_allclose(got, fixed.predict_proba(short)[0], atol=1e-5)
     got, _ = switching.predict_proba(long)
     assert switching.model.config._attn_implementation == "sdpa"
@@ -239,8 +240,38 @@ def test_bf16_uses_eager_attention_on_long_cpu_batches(
     texts = ["word " * 600, "i am so happy today " * 120, "i am happy"]  # one batch, padded
     got, truncated = bf16.predict_proba(texts)
     assert truncated.tolist() == [True, True, False]
-    assert bf16.model.config._attn_implementation == "eager"
+    assert bf16.model.config._attn_implementation == "emolabel_eager"
     np.testing.assert_allclose(got, clf.predict_proba(texts)[0], atol=0.03)
+
+
+def test_inplace_eager_attention_matches_transformers_eager(tiny_model_dir: Path) -> None:
+    """Same arithmetic as transformers' eager attention, padding mask included."""
+    ours = EmotionClassifier.load(tiny_model_dir, device="cpu", precision="bf16")
+    theirs = EmotionClassifier.load(tiny_model_dir, device="cpu", precision="bf16")
+    theirs._switch_attention = False
+    theirs.model.set_attn_implementation("eager")
+    texts = ["i am happy", "why would anyone do this to me " * 6, "no", "word " * 300]
+    got, _ = ours.predict_proba(texts)
+    assert ours.model.config._attn_implementation == "emolabel_eager"
+    np.testing.assert_array_equal(got, theirs.predict_proba(texts)[0])
+
+
+def test_architectures_without_registered_attention_fall_back_to_eager(
+    tiny_model_dir: Path, clf: EmotionClassifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bf16 = EmotionClassifier.load(tiny_model_dir, device="cpu", precision="bf16")
+    model_type = type(bf16.model)
+    original = model_type.set_attn_implementation
+
+    def refuse_custom(self: object, name: str) -> None:
+        if name == "emolabel_eager":
+            raise ValueError("this model does not support custom attention")
+        original(self, name)
+
+    monkeypatch.setattr(model_type, "set_attn_implementation", refuse_custom)
+    got, _ = bf16.predict_proba(TEXTS)
+    assert bf16.model.config._attn_implementation == "eager"
+    np.testing.assert_allclose(got, clf.predict_proba(TEXTS)[0], atol=0.03)
 
 
 def test_onednn_cache_caps_are_defaults_the_user_can_override() -> None:
