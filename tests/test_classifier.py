@@ -244,16 +244,47 @@ def test_bf16_uses_eager_attention_on_long_cpu_batches(
     np.testing.assert_allclose(got, clf.predict_proba(texts)[0], atol=0.03)
 
 
-def test_inplace_eager_attention_matches_transformers_eager(tiny_model_dir: Path) -> None:
+@pytest.mark.parametrize(
+    ("precision", "texts"),
+    [
+        ("fp32", ["i am happy", "why would anyone do this to me", "no"]),  # eager, padded
+        ("bf16", ["i am happy", "why would anyone do this to me " * 6, "word " * 300]),
+    ],
+)
+def test_inplace_eager_attention_matches_transformers_eager(
+    tiny_model_dir: Path, precision: str, texts: list[str]
+) -> None:
     """Same arithmetic as transformers' eager attention, padding mask included."""
-    ours = EmotionClassifier.load(tiny_model_dir, device="cpu", precision="bf16")
-    theirs = EmotionClassifier.load(tiny_model_dir, device="cpu", precision="bf16")
+    ours = EmotionClassifier.load(tiny_model_dir, device="cpu", precision=precision)
+    theirs = EmotionClassifier.load(tiny_model_dir, device="cpu", precision=precision)
     theirs._switch_attention = False
     theirs.model.set_attn_implementation("eager")
-    texts = ["i am happy", "why would anyone do this to me " * 6, "no", "word " * 300]
     got, _ = ours.predict_proba(texts)
     assert ours.model.config._attn_implementation == "emolabel_eager"
     np.testing.assert_array_equal(got, theirs.predict_proba(texts)[0])
+
+
+def test_short_bf16_rows_take_their_softmax_in_fp32(monkeypatch: pytest.MonkeyPatch) -> None:
+    """torch's fp32 kernel for rows of 22 (its bf16 one is slow there), bf16's for 32 and 64."""
+    import torch
+
+    from emolabel.attention import _softmax
+
+    kernels: list[torch.dtype] = []
+    real_softmax = torch.softmax
+
+    def spy(x: torch.Tensor, dim: int, dtype: torch.dtype | None = None) -> torch.Tensor:
+        kernels.append(dtype or x.dtype)
+        return real_softmax(x, dim, dtype=dtype)
+
+    monkeypatch.setattr(torch, "softmax", spy)
+    for length in (22, 32, 64):
+        scores = torch.randn(3, 2, length, length).to(torch.bfloat16)
+        probs = _softmax(scores)
+        assert probs.dtype == torch.bfloat16
+        expected = real_softmax(scores.float(), dim=-1)
+        torch.testing.assert_close(probs.float(), expected, atol=4e-3, rtol=0)
+    assert kernels == [torch.float32, torch.bfloat16, torch.bfloat16]
 
 
 def test_architectures_without_registered_attention_fall_back_to_eager(
