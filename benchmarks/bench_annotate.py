@@ -6,6 +6,8 @@ precision mode runs on the same texts, in interleaved rounds (baseline, fp32, bf
 then again) so that a burst of load from elsewhere hits all of them alike; each figure is
 the best round. Timings include tokenization (`predict_proba` on raw strings), as the
 pipeline's do. Agreement is the share of texts whose top label matches emolabel's fp32.
+Loading an emolabel model raises glibc's malloc thresholds for the whole process (see
+emolabel/allocator.py), so the pipeline, timed in the same process, gets them too.
 
     python benchmarks/bench_annotate.py                      # 4,000 short real texts
     python benchmarks/bench_annotate.py --long               # 512-token texts
@@ -150,6 +152,7 @@ def main(argv: list[str] | None = None) -> None:
     import torch
     import transformers
 
+    from emolabel.allocator import keep_freed_memory
     from emolabel.classifier import EmotionClassifier, builtin_model_dir
 
     warnings.filterwarnings("ignore")
@@ -180,6 +183,7 @@ def main(argv: list[str] | None = None) -> None:
         f"transformers {transformers.__version__}"
     )
     print(f"model: {model} ({model_note})")
+    print(f"glibc malloc thresholds raised (pipeline included): {keep_freed_memory()}")
     print(
         f"texts: {len(texts)} {'long ' if args.long else ''}texts, mean "
         f"{np.mean(tokens):.1f} tokens (max {max(tokens)}) with special tokens"
