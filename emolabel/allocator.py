@@ -28,6 +28,7 @@ TRIM_THRESHOLD_BYTES = 128 << 20  # free heap kept for reuse before it goes back
 USER_SETTINGS = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_")
 
 _tuned: bool | None = None
+_libc: ctypes.CDLL | None = None
 
 
 def keep_freed_memory() -> bool:
@@ -47,7 +48,8 @@ def _set_thresholds() -> bool:
         return False
     if any(name in os.environ for name in USER_SETTINGS):
         return False
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    global _libc
+    libc = _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
     mallopt = getattr(libc, "mallopt", None)
     if mallopt is None:
         return False
@@ -56,3 +58,19 @@ def _set_thresholds() -> bool:
     # mallopt returns 1 on success; setting either one also stops glibc's dynamic adjustment.
     ok = mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES) == 1
     return mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES) == 1 and ok
+
+
+def release_free_memory() -> None:
+    """Give free heap pages back to the OS: glibc's (malloc_trim, when the thresholds are
+    raised) and Arrow's memory pool.
+
+    Called between annotate's chunks: the raised thresholds keep up to 128 MB free for
+    reuse, blocks freed inside the heap stay resident until trimmed, and Arrow's pool keeps
+    what the CSV reader freed. Built-in model, 10k vs 1M rows: peak RSS 706 -> 668 MiB and
+    782 -> 735 MiB with the glibc trim alone.
+    """
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+    if _tuned and _libc is not None and hasattr(_libc, "malloc_trim"):
+        _libc.malloc_trim(0)

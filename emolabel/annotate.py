@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import numpy as np
 import pyarrow as pa
 
+from emolabel.allocator import release_free_memory
 from emolabel.checkpoints import (
     ChunkStore,
     check_resumable,
@@ -415,6 +416,7 @@ def annotate(
                 ) from None
             if progress is not None:
                 progress.advance(out.num_rows, chunk.position)
+            release_free_memory()
     except KeyboardInterrupt:
         stop.set()
         raise AnnotationInterrupted(

@@ -144,6 +144,19 @@ def test_order_is_kept_across_many_chunks(tmp_path: Path, classifier: EmotionCla
     np.testing.assert_allclose(got, proba, atol=1e-5)
 
 
+def test_free_heap_is_released_after_every_chunk(
+    tmp_path: Path, classifier: EmotionClassifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Peak memory stays flat over a long run only if freed pages go back between chunks."""
+    import emolabel.annotate as annotate_module
+
+    calls: list[int] = []
+    monkeypatch.setattr(annotate_module, "release_free_memory", lambda: calls.append(1))
+    src = write_csv(tmp_path / "in.csv", [f"text number {i}" for i in range(50)])
+    annotate(src, tmp_path / "out.parquet", model=classifier, chunk_rows=20)
+    assert len(calls) == 3
+
+
 def test_long_text_is_truncated_head_and_tail(
     tmp_path: Path, classifier: EmotionClassifier
 ) -> None:
