@@ -40,6 +40,7 @@ _EXTENSIONS = {
 }
 ENCODING_ERRORS = ("strict", "replace")
 DEFAULT_BLOCK_BYTES = 1 << 20
+MAX_BLOCK_BYTES = 1 << 30  # pyarrow's CSV reader needs every row to fit in one block
 
 
 def detect_format(path: str | os.PathLike[str], override: str | None = None) -> tuple[str, bool]:
@@ -71,6 +72,11 @@ class RowError:
     line: int | None
     reason: str
     raw: str
+
+
+def _row_exceeds_block(exc: Exception) -> bool:
+    """pyarrow's CSV reader fails on a row longer than its block size ("straddling object")."""
+    return "straddl" in str(exc)
 
 
 @dataclass
@@ -348,7 +354,7 @@ def _open_delimited(
         )
         return "error"
 
-    def open_stream(column_types: dict[str, pa.DataType] | None) -> Any:
+    def open_stream(column_types: dict[str, pa.DataType] | None, block: int) -> Any:
         # The type probe (no column_types) reads one block only: it must not report rows.
         handler = invalid_row if column_types is not None else (lambda row: "skip")
         parse_options = pa_csv.ParseOptions(
@@ -356,7 +362,7 @@ def _open_delimited(
         )
         stream, position = _open_binary(path, gzipped)
         source: Any = _RecodingStream(stream) if encoding_errors == "replace" else stream
-        read_options = pa_csv.ReadOptions(block_size=DEFAULT_BLOCK_BYTES)
+        read_options = pa_csv.ReadOptions(block_size=block)
         convert = pa_csv.ConvertOptions(column_types=column_types or {}, strings_can_be_null=False)
         try:
             with _stream_errors(path):
@@ -370,6 +376,8 @@ def _open_delimited(
             stream.close()
             if row_errors:
                 raise row_errors[0] from None
+            if _row_exceeds_block(exc) and block < MAX_BLOCK_BYTES:
+                return open_stream(column_types, block * 8)
             message = str(exc)
             if "UTF8" in message or "utf-8" in message.lower():
                 raise _utf8_error(path, gzipped) from None
@@ -378,10 +386,10 @@ def _open_delimited(
                     f"{path} is empty: pass a file with a header and rows"
                 ) from None
             raise EmolabelError(f"{path}: cannot parse as {fmt.upper()}: {message}") from None
-        return reader, stream, position
+        return reader, stream, position, block
 
     # First pass over one block: the inferred types tell which columns hold text.
-    probe, probe_stream, _ = open_stream(None)
+    probe, probe_stream, _, first_block = open_stream(None, DEFAULT_BLOCK_BYTES)
     inferred = probe.schema
     probe_stream.close()
     strings = [f.name for f in inferred if pa.types.is_string(f.type) or pa.types.is_null(f.type)]
@@ -392,27 +400,39 @@ def _open_delimited(
     state: dict[str, Callable[[], int]] = {"position": lambda: 0}
 
     def batches() -> Iterator[pa.RecordBatch]:
-        reader, stream, position = open_stream(all_strings)
-        state["position"] = position
-        seen_rows = 0
-        try:
-            while True:
-                try:
-                    with _stream_errors(path):
-                        batch = reader.read_next_batch()
-                except StopIteration:
-                    break
-                except pa.ArrowInvalid as exc:
-                    if row_errors:
-                        raise row_errors[0] from None
-                    if "UTF8" in str(exc):
-                        raise _utf8_error(path, gzipped) from None
-                    raise EmolabelError(f"{path}: cannot parse as {fmt.upper()}: {exc}") from None
-                seen_rows += batch.num_rows
-                for start in range(0, batch.num_rows, batch_rows):
-                    yield batch.slice(start, batch_rows)
-        finally:
-            stream.close()
+        block, seen_rows, regrow = first_block, 0, True
+        while regrow:  # read again, with bigger blocks, whenever a row outgrows a block
+            rejected.clear()  # a re-read finds the rejected rows again
+            reader, stream, position, block = open_stream(all_strings, block)
+            state["position"] = position
+            skip, seen_rows, regrow = seen_rows, 0, False
+            try:
+                while True:
+                    try:
+                        with _stream_errors(path):
+                            batch = reader.read_next_batch()
+                    except StopIteration:
+                        break
+                    except pa.ArrowInvalid as exc:
+                        if row_errors:
+                            raise row_errors[0] from None
+                        if "UTF8" in str(exc):
+                            raise _utf8_error(path, gzipped) from None
+                        if _row_exceeds_block(exc) and block < MAX_BLOCK_BYTES:
+                            regrow, block = True, block * 8
+                            break
+                        raise EmolabelError(
+                            f"{path}: cannot parse as {fmt.upper()}: {exc}"
+                        ) from None
+                    seen_rows += batch.num_rows
+                    if skip >= batch.num_rows:  # delivered before the re-read
+                        skip -= batch.num_rows
+                        continue
+                    batch, skip = batch.slice(skip), 0
+                    for start in range(0, batch.num_rows, batch_rows):
+                        yield batch.slice(start, batch_rows)
+            finally:
+                stream.close()
         if seen_rows == 0 and not rejected:
             raise EmolabelError(f"{path} has a header but no rows: nothing to label")
 
