@@ -12,7 +12,7 @@ import io
 import json
 import os
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -399,40 +399,39 @@ def _open_delimited(
 
     state: dict[str, Callable[[], int]] = {"position": lambda: 0}
 
+    def one_pass(block: int, skip: int) -> Generator[pa.RecordBatch, None, tuple[int, int]]:
+        """Yield the rows after the first `skip`; return (rows read, 0 at the end of the file
+        or a bigger block size when a row outgrew this one)."""
+        reader, stream, position, block = open_stream(all_strings, block)
+        state["position"] = position
+        rows = 0
+        try:
+            while True:
+                try:
+                    with _stream_errors(path):
+                        batch = reader.read_next_batch()
+                except StopIteration:
+                    return rows, 0
+                except pa.ArrowInvalid as exc:
+                    if row_errors:
+                        raise row_errors[0] from None
+                    if "UTF8" in str(exc):
+                        raise _utf8_error(path, gzipped) from None
+                    if _row_exceeds_block(exc) and block < MAX_BLOCK_BYTES:
+                        return rows, block * 8
+                    raise EmolabelError(f"{path}: cannot parse as {fmt.upper()}: {exc}") from None
+                rows += batch.num_rows
+                fresh = batch.slice(max(0, skip - (rows - batch.num_rows)))
+                for start in range(0, fresh.num_rows, batch_rows):
+                    yield fresh.slice(start, batch_rows)
+        finally:
+            stream.close()
+
     def batches() -> Iterator[pa.RecordBatch]:
-        block, seen_rows, regrow = first_block, 0, True
-        while regrow:  # read again, with bigger blocks, whenever a row outgrows a block
+        block, seen_rows = first_block, 0
+        while block:  # read again, with bigger blocks, whenever a row outgrows a block
             rejected.clear()  # a re-read finds the rejected rows again
-            reader, stream, position, block = open_stream(all_strings, block)
-            state["position"] = position
-            skip, seen_rows, regrow = seen_rows, 0, False
-            try:
-                while True:
-                    try:
-                        with _stream_errors(path):
-                            batch = reader.read_next_batch()
-                    except StopIteration:
-                        break
-                    except pa.ArrowInvalid as exc:
-                        if row_errors:
-                            raise row_errors[0] from None
-                        if "UTF8" in str(exc):
-                            raise _utf8_error(path, gzipped) from None
-                        if _row_exceeds_block(exc) and block < MAX_BLOCK_BYTES:
-                            regrow, block = True, block * 8
-                            break
-                        raise EmolabelError(
-                            f"{path}: cannot parse as {fmt.upper()}: {exc}"
-                        ) from None
-                    seen_rows += batch.num_rows
-                    if skip >= batch.num_rows:  # delivered before the re-read
-                        skip -= batch.num_rows
-                        continue
-                    batch, skip = batch.slice(skip), 0
-                    for start in range(0, batch.num_rows, batch_rows):
-                        yield batch.slice(start, batch_rows)
-            finally:
-                stream.close()
+            seen_rows, block = yield from one_pass(block, seen_rows)
         if seen_rows == 0 and not rejected:
             raise EmolabelError(f"{path} has a header but no rows: nothing to label")
 

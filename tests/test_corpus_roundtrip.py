@@ -112,11 +112,11 @@ def test_txt_round_trip(values: list[str]) -> None:
     assert got == expected
 
 
-@pytest.mark.parametrize("where", [0, 3])
+@pytest.mark.parametrize("where", [0, 3, 90_000])  # in the first 1 MB block, or after it
 @pytest.mark.parametrize(("fmt", "suffix"), [("csv", ".csv"), ("tsv", ".tsv.gz")])
 def test_rows_longer_than_a_read_block(where: int, fmt: str, suffix: str) -> None:
     """A 3 MB field (quotes, newlines) outgrows pyarrow's 1 MB block: read again, bigger."""
-    values = [f"short text {i}" for i in range(2000)]
+    values = [f"short text {i}" for i in range(100_000)]
     values[where] = 'a "quoted"\nline, with\ttabs ' * 110_000
     assert round_trip(values, fmt, suffix) == values
 
@@ -124,10 +124,14 @@ def test_rows_longer_than_a_read_block(where: int, fmt: str, suffix: str) -> Non
 def test_rejected_rows_are_counted_once_when_the_file_is_read_again(tmp_path: Path) -> None:
     path = tmp_path / "data.csv"
     long = '"' + "very long text " * 200_000 + '"'
-    path.write_text(f"id,text\n1,fine\n2,too,many\n3,{long}\n4,also fine\n", encoding="utf-8")
+    filler = "".join(f"f{i},filler row {i}\n" for i in range(80_000))  # past the first block
+    text = f"id,text\n1,fine\n2,too,many\n{filler}3,{long}\n4,also fine\n"
+    path.write_text(text, encoding="utf-8")
     reader = open_corpus(path, text_column="text", on_error="skip")
     got = pa.Table.from_batches(list(iter(reader)))
-    assert got.column("id").to_pylist() == ["1", "3", "4"]
+    ids = got.column("id").to_pylist()
+    assert len(ids) == 80_003
+    assert [i for i in ids if not i.startswith("f")] == ["1", "3", "4"]
     assert len(reader.rejected) == 1
     assert "expected 2 columns, got 3" in reader.rejected[0].reason
 
