@@ -12,11 +12,16 @@ emolabel/allocator.py), so the pipeline, timed in the same process, gets them to
     python benchmarks/bench_annotate.py                      # 4,000 short real texts
     python benchmarks/bench_annotate.py --long               # 512-token texts
     python benchmarks/bench_annotate.py --compile            # add the torch.compile path
+    python benchmarks/bench_annotate.py --device cuda        # on a GPU (+ GPU utilisation)
     python benchmarks/bench_annotate.py --texts FILE --model DIR
 
 Texts come from ../shared/data/emotion/{val,train}.txt (val first, `text;label` lines)
 unless --texts FILE (one text per line) is given. The model is the built-in
 emolabel/models/emotion-minilm unless --model DIR is given.
+
+On a GPU the baseline is the fp32 pipeline (what `pipeline(..., device=0)` gives); an fp16
+pipeline is timed too and its ratio printed, since a GPU user may well ask for it. GPU
+utilisation is the mean of NVML's reading sampled every 20 ms during the timed runs.
 """
 
 from __future__ import annotations
@@ -38,17 +43,25 @@ sys.path.insert(0, str(ROOT))
 
 SHARED_EMOTION = ROOT.parent / "shared" / "data" / "emotion"
 PRECISION_MODES = ("fp32", "bf16", "int8", "auto")
+GPU_PRECISION_MODES = ("fp32", "fp16", "bf16", "auto")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--texts", type=Path, help="one text per line (default: the emotion data)")
     p.add_argument("--model", help="model folder (default: the built-in model)")
-    p.add_argument("-n", type=int, help="number of texts (default 4000; 256 with --long)")
+    p.add_argument(
+        "-n", type=int, help="number of texts (default 4000, 256 with --long; x10 on a GPU)"
+    )
+    p.add_argument("--device", default="cpu", help="cpu (default) or cuda[:N]")
     p.add_argument("--long", action="store_true", help="512-token texts built from real ones")
-    p.add_argument("--modes", default=",".join(PRECISION_MODES), help="emolabel precisions")
+    p.add_argument(
+        "--modes",
+        help="emolabel precisions (default: fp32,bf16,int8,auto on the "
+        "CPU, fp32,fp16,bf16,auto on a GPU)",
+    )
     p.add_argument("--compile", action="store_true", help="also time precision auto + compile")
-    p.add_argument("--pipeline-batch-sizes", default="1,8,32,64")
+    p.add_argument("--pipeline-batch-sizes", help="default 1,8,32,64 (GPU: 8,32,64,128,256)")
     p.add_argument("--rounds", type=int, default=3, help="interleaved timing rounds")
     p.add_argument("--batch-tokens", type=int, help="emolabel token budget (default: its own)")
     p.add_argument("--threads", type=int, help="torch threads (default: torch's, = cores)")
@@ -120,6 +133,50 @@ def machine_line() -> str:
     )
 
 
+def gpu_line(device: str) -> str:
+    import torch
+
+    props = torch.cuda.get_device_properties(torch.device(device))
+    return (
+        f"{props.name}, {props.total_memory / 2**30:.0f} GiB, {props.multi_processor_count} SMs, "
+        f"CUDA {torch.version.cuda}"
+    )
+
+
+class GpuUtilisation:
+    """Mean GPU utilisation (NVML, %) over the `with` blocks it is used in."""
+
+    def __init__(self, device: str) -> None:
+        import threading
+
+        self._device = device
+        self._samples: list[int] = []
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> GpuUtilisation:
+        import threading
+
+        import torch
+
+        def sample() -> None:
+            while not self._stop.wait(0.02):
+                self._samples.append(torch.cuda.utilization(self._device))
+
+        self._stop.clear()
+        self._thread = threading.Thread(target=sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def mean(self) -> float | None:
+        return sum(self._samples) / len(self._samples) if self._samples else None
+
+
 def load_average() -> str:
     try:
         return " ".join(Path("/proc/loadavg").read_text().split()[:3])
@@ -133,14 +190,20 @@ def time_call(fn: Callable[[], object]) -> tuple[float, object]:
     return time.perf_counter() - start, result
 
 
-def make_pipeline(model: str):  # type: ignore[no-untyped-def]
-    """The baseline a user would write: fp32 on the CPU (stored fp16 weights upcast)."""
+def make_pipeline(model: str, device: str, dtype: str = "fp32"):  # type: ignore[no-untyped-def]
+    """The baseline a user would write: fp32 (the built-in model's stored fp16 upcast)."""
     import torch
     from transformers import pipeline
 
+    torch_dtype = {"fp32": torch.float32, "fp16": torch.float16}[dtype]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return pipeline("text-classification", model=model, device=-1, dtype=torch.float32)
+        return pipeline(
+            "text-classification",
+            model=model,
+            device=torch.device(device) if device != "cpu" else -1,
+            dtype=torch_dtype,
+        )
 
 
 def pipeline_labels(pipe, texts: list[str], batch_size: int) -> list[str]:  # type: ignore[no-untyped-def]
@@ -153,22 +216,31 @@ def main(argv: list[str] | None = None) -> None:
     import transformers
 
     from emolabel.allocator import keep_freed_memory
-    from emolabel.classifier import EmotionClassifier, builtin_model_dir
+    from emolabel.classifier import EmotionClassifier, builtin_model_dir, resolve_device
 
     warnings.filterwarnings("ignore")
     transformers.logging.set_verbosity_error()
     if args.threads:
         torch.set_num_threads(args.threads)
-    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
-    batch_sizes = [int(b) for b in args.pipeline_batch_sizes.split(",")]
+    from emolabel.errors import EmolabelError
+
+    try:
+        device = resolve_device(args.device)
+    except EmolabelError as exc:
+        sys.exit(f"error: {exc}")
+    gpu = device.startswith("cuda")
+    default_modes = GPU_PRECISION_MODES if gpu else PRECISION_MODES
+    modes = [m.strip() for m in (args.modes or ",".join(default_modes)).split(",") if m.strip()]
+    default_sizes = "8,32,64,128,256" if gpu else "1,8,32,64"
+    batch_sizes = [int(b) for b in (args.pipeline_batch_sizes or default_sizes).split(",")]
     all_texts, n_val = read_texts(args.texts)
 
     if args.model:
         model, model_note = args.model, "given with --model"
     else:
         model, model_note = str(builtin_model_dir()), "the built-in model"
-    reference = EmotionClassifier.load(model, device="cpu", precision="fp32")
-    n = args.n or (256 if args.long else 4000)
+    reference = EmotionClassifier.load(model, device=device, precision="fp32")
+    n = args.n or (256 if args.long else 4000) * (10 if gpu else 1)
     if args.long:
         texts = long_texts(all_texts, n, reference.tokenizer)
         n_val = 0
@@ -178,12 +250,15 @@ def main(argv: list[str] | None = None) -> None:
     tokens = [len(x) for x in reference.encode(texts).ids]
 
     print(f"machine: {machine_line()}")
+    if gpu:
+        print(f"gpu: {gpu_line(device)}")
     print(
         f"versions: python {platform.python_version()}, torch {torch.__version__}, "
         f"transformers {transformers.__version__}"
     )
     print(f"model: {model} ({model_note})")
-    print(f"glibc malloc thresholds raised (pipeline included): {keep_freed_memory()}")
+    if not gpu:
+        print(f"glibc malloc thresholds raised (pipeline included): {keep_freed_memory()}")
     print(
         f"texts: {len(texts)} {'long ' if args.long else ''}texts, mean "
         f"{np.mean(tokens):.1f} tokens (max {max(tokens)}) with special tokens"
@@ -192,30 +267,39 @@ def main(argv: list[str] | None = None) -> None:
     print(f"load average at start: {load_average()}")
     print()
 
-    # ---------------------------------------------------------------- baseline sweep
-    pipe = make_pipeline(model)
-    pipeline_labels(pipe, texts[:16], 8)  # warm-up
-    sweep: dict[int, float] = {}
-    for bs in batch_sizes:
-        seconds, _ = time_call(lambda bs=bs: pipeline_labels(pipe, texts, bs))
-        sweep[bs] = len(texts) / seconds
-        print(f"pipeline batch_size={bs:<4d} {sweep[bs]:9.1f} texts/s", flush=True)
-    best_bs = max(sweep, key=lambda b: sweep[b])
-    print(f"pipeline best batch size: {best_bs}")
+    # ---------------------------------------------------------------- baseline sweeps
+    runners: dict[str, Callable[[], object]] = {}
+    for dtype in ("fp32", "fp16") if gpu else ("fp32",):
+        pipe = make_pipeline(model, device, dtype)
+        pipeline_labels(pipe, texts[:16], 8)  # warm-up
+        sweep: dict[int, float] = {}
+        for bs in batch_sizes:
+            seconds, _ = time_call(lambda bs=bs, pipe=pipe: pipeline_labels(pipe, texts, bs))
+            sweep[bs] = len(texts) / seconds
+            print(f"pipeline {dtype} batch_size={bs:<4d} {sweep[bs]:9.1f} texts/s", flush=True)
+        best_bs = max(sweep, key=lambda b: sweep[b])
+        print(f"pipeline {dtype} best batch size: {best_bs}")
+        name = (
+            f"pipeline {dtype} (batch_size={best_bs})"
+            if gpu
+            else f"pipeline (batch_size={best_bs})"
+        )
+        runners[name] = lambda pipe=pipe, bs=best_bs: pipeline_labels(pipe, texts, bs)
     print()
 
     # ---------------------------------------------------------------- emolabel modes
-    runners: dict[str, Callable[[], object]] = {
-        f"pipeline (batch_size={best_bs})": lambda: pipeline_labels(pipe, texts, best_bs)
-    }
     compile_s: dict[str, float] = {}
     classifiers: dict[str, EmotionClassifier] = {}
     for mode in modes:
-        clf = EmotionClassifier.load(model, device="cpu", precision=mode)
+        clf = EmotionClassifier.load(model, device=device, precision=mode)
         name = f"emolabel {mode}" + (f" (= {clf.precision})" if mode == "auto" else "")
         classifiers[name] = clf
+    if gpu:
+        clf = EmotionClassifier.load(model, device=device, precision="auto")
+        clf.overlap_batches = False
+        classifiers[f"emolabel auto (= {clf.precision}), no overlap"] = clf
     if args.compile:
-        clf = EmotionClassifier.load(model, device="cpu", precision="auto", compile=True)
+        clf = EmotionClassifier.load(model, device=device, precision="auto", compile=True)
         name = f"emolabel auto + compile (= {clf.precision})"
         # Every batch shape class compiles once: time a full first pass as the warm-up.
         compile_s[name], _ = time_call(
@@ -228,9 +312,14 @@ def main(argv: list[str] | None = None) -> None:
 
     best: dict[str, float] = {name: float("inf") for name in runners}
     results: dict[str, object] = {}
+    utilisation = {name: GpuUtilisation(device) for name in runners} if gpu else {}
     for round_no in range(args.rounds):
         for name, run in runners.items():
-            seconds, results[name] = time_call(run)
+            if gpu:
+                with utilisation[name]:
+                    seconds, results[name] = time_call(run)
+            else:
+                seconds, results[name] = time_call(run)
             best[name] = min(best[name], seconds)
         print(f"round {round_no + 1}/{args.rounds} done (load {load_average()})", flush=True)
     print()
@@ -240,9 +329,13 @@ def main(argv: list[str] | None = None) -> None:
     ref_labels = np.array(reference.labels)[ref_top]
     base_name = next(iter(runners))
     base_rate = len(texts) / best[base_name]
-    header = f"{'engine':38s} {'texts/s':>9s} {'vs pipeline':>11s} {'agree fp32':>10s}"
+    header = f"{'engine':42s} {'texts/s':>9s} {'vs pipeline':>11s} {'agree fp32':>10s}"
     if n_val:
         header += f" {'agree (val)':>11s}"
+    if gpu:
+        fp16_name = next(k for k in runners if k.startswith("pipeline fp16"))
+        fp16_rate = len(texts) / best[fp16_name]
+        header += f" {'vs fp16 pipeline':>16s} {'GPU util':>8s}"
     print(header)
     for name in runners:
         rate = len(texts) / best[name]
@@ -252,16 +345,20 @@ def main(argv: list[str] | None = None) -> None:
         else:
             top = np.array(out)
         same = top == ref_labels
-        line = f"{name:38s} {rate:9.1f} {rate / base_rate:10.2f}x {100 * same.mean():9.2f}%"
+        line = f"{name:42s} {rate:9.1f} {rate / base_rate:10.2f}x {100 * same.mean():9.2f}%"
         if n_val:
             line += f" {100 * same[:n_val].mean():10.2f}%"
+        if gpu:
+            used = utilisation[name].mean()
+            line += f" {rate / fp16_rate:15.2f}x"
+            line += f" {used:7.0f}%" if used is not None else f" {'n/a':>8s}"
         if name in compile_s:
             line += f"   [first pass, compiling: {compile_s[name]:.1f} s]"
         print(line)
     if args.long:
         print("(the pipeline keeps the first 512 tokens, emolabel the first 128 + last 382,")
         print(" so their labels differ on long texts by design)")
-    auto = next((k for k in runners if k.startswith("emolabel auto (")), None)
+    auto = next((k for k in runners if k.startswith("emolabel auto (") and k.endswith(")")), None)
     compiled = next((k for k in runners if "compile" in k), None)
     if auto and compiled:
         eager_s, compiled_s = best[auto] / len(texts), best[compiled] / len(texts)

@@ -9,6 +9,7 @@ rounds and each precision keeps its best round, so a burst of load elsewhere ske
     python benchmarks/bench_train.py                       # 150 steps per run, 1 round
     python benchmarks/bench_train.py --steps 500 --rounds 2
     python benchmarks/bench_train.py --data my_split_folder/
+    python benchmarks/bench_train.py --device cuda --precisions fp32,fp16,bf16
 
 The default data is ../shared/data/emotion (16,000 training texts).
 """
@@ -26,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_annotate import load_average, machine_line  # noqa: E402
+from bench_annotate import gpu_line, load_average, machine_line  # noqa: E402
 
 from emolabel.training import TrainingEvents, train  # noqa: E402
 
@@ -54,6 +55,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--rounds", type=int, default=1)
     p.add_argument("--precisions", default="fp32,bf16")
+    p.add_argument("--device", default="cpu", help="cpu (default) or cuda[:N]")
     return p.parse_args(argv)
 
 
@@ -65,6 +67,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"error: --data {args.data} does not exist: pass a labelled file or folder")
     precisions = [p.strip() for p in args.precisions.split(",") if p.strip()]
     print(f"machine: {machine_line()}")
+    if args.device.startswith("cuda"):
+        print(f"gpu: {gpu_line(args.device)}")
     print(f"load average at start: {load_average()}")
     best: dict[str, float] = {}
     rows = 0
@@ -80,7 +84,7 @@ def main(argv: list[str] | None = None) -> None:
                     batch_size=args.batch_size,
                     max_steps=args.steps,
                     precision=precision,
-                    device="cpu",
+                    device=args.device,
                 )
             rows = clock.train_rows
             timed = clock.times[args.warmup :]

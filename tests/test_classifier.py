@@ -61,6 +61,48 @@ def test_batch_tokens_does_not_change_results(clf: EmotionClassifier, batch_toke
     np.testing.assert_allclose(got, reference, atol=1e-5)
 
 
+@pytest.mark.parametrize("batch_tokens", [16, 64])
+def test_queued_batches_land_in_their_rows(
+    tiny_model_dir: Path, clf: EmotionClassifier, batch_tokens: int
+) -> None:
+    """With overlap (the GPU default) a batch's scores are collected after the next one is
+    queued; every row must still get its own scores."""
+    overlapped = EmotionClassifier.load(tiny_model_dir, device="cpu", precision="fp32")
+    overlapped.overlap_batches = True
+    reference, _ = clf.predict_proba(TEXTS, batch_tokens=batch_tokens)
+    got, _ = overlapped.predict_proba(TEXTS, batch_tokens=batch_tokens)
+    np.testing.assert_array_equal(got, reference)
+
+
+def test_gpu_out_of_memory_halves_the_batch(
+    tiny_model_dir: Path, clf: EmotionClassifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+
+    halving = EmotionClassifier.load(tiny_model_dir, device="cpu", precision="fp32")
+    forward = halving._forward
+    sizes: list[int] = []
+
+    def small_batches_only(rows):  # type: ignore[no-untyped-def]
+        sizes.append(len(rows))
+        if len(rows) > 2:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
+        return forward(rows)
+
+    monkeypatch.setattr(halving, "_forward", small_batches_only)
+    reference, _ = clf.predict_proba(TEXTS, batch_tokens=100_000)
+    got, _ = halving.predict_proba(TEXTS, batch_tokens=100_000)
+    np.testing.assert_allclose(got, reference, atol=1e-5)
+    assert sizes[0] == len(TEXTS) and max(sizes[1:]) < len(TEXTS)
+
+    def never_fits(rows):  # type: ignore[no-untyped-def]
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
+
+    monkeypatch.setattr(halving, "_forward", never_fits)
+    with pytest.raises(EmolabelError, match="out of memory on a single text"):
+        halving.predict_proba(TEXTS[:3])
+
+
 def test_predictions(clf: EmotionClassifier) -> None:
     predictions = clf.predict(TEXTS[:2])
     proba, _ = clf.predict_proba(TEXTS[:2])
