@@ -7,7 +7,10 @@ then again) so that a burst of load from elsewhere hits all of them alike; each 
 the best round. Timings include tokenization (`predict_proba` on raw strings), as the
 pipeline's do. Agreement is the share of texts whose top label matches emolabel's fp32.
 Loading an emolabel model raises glibc's malloc thresholds for the whole process (see
-emolabel/allocator.py), so the pipeline, timed in the same process, gets them too.
+emolabel/allocator.py), so the pipeline, timed in the same process, gets them too. The
+pipeline's first call sets TOKENIZERS_PARALLELISM=false for the whole process, which
+would also stop the tokenizer threads emolabel encodes with (on a 16-core GPU host this
+made emolabel 3-5x slower); each emolabel run starts with the variable as it was at start.
 
     python benchmarks/bench_annotate.py                      # 4,000 short real texts
     python benchmarks/bench_annotate.py --long               # 512-token texts
@@ -184,6 +187,22 @@ def load_average() -> str:
         return "n/a"
 
 
+TOKENIZERS_PARALLELISM_AT_START = os.environ.get("TOKENIZERS_PARALLELISM")
+
+
+def as_in_its_own_process(fn: Callable[[], object]) -> Callable[[], object]:
+    """Undo the pipeline's TOKENIZERS_PARALLELISM=false before an emolabel run."""
+
+    def run() -> object:
+        if TOKENIZERS_PARALLELISM_AT_START is None:
+            os.environ.pop("TOKENIZERS_PARALLELISM", None)
+        else:
+            os.environ["TOKENIZERS_PARALLELISM"] = TOKENIZERS_PARALLELISM_AT_START
+        return fn()
+
+    return run
+
+
 def time_call(fn: Callable[[], object]) -> tuple[float, object]:
     start = time.perf_counter()
     result = fn()
@@ -303,12 +322,16 @@ def main(argv: list[str] | None = None) -> None:
         name = f"emolabel auto + compile (= {clf.precision})"
         # Every batch shape class compiles once: time a full first pass as the warm-up.
         compile_s[name], _ = time_call(
-            lambda clf=clf: clf.predict_proba(texts, batch_tokens=args.batch_tokens)
+            as_in_its_own_process(
+                lambda clf=clf: clf.predict_proba(texts, batch_tokens=args.batch_tokens)
+            )
         )
         classifiers[name] = clf
     for name, clf in classifiers.items():
         clf.predict_proba(texts[:64], batch_tokens=args.batch_tokens)  # warm-up
-        runners[name] = lambda clf=clf: clf.predict_proba(texts, batch_tokens=args.batch_tokens)[0]
+        runners[name] = as_in_its_own_process(
+            lambda clf=clf: clf.predict_proba(texts, batch_tokens=args.batch_tokens)[0]
+        )
 
     best: dict[str, float] = {name: float("inf") for name in runners}
     results: dict[str, object] = {}
@@ -324,7 +347,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"round {round_no + 1}/{args.rounds} done (load {load_average()})", flush=True)
     print()
 
-    ref_proba = reference.predict_proba(texts)[0]
+    ref_proba = as_in_its_own_process(lambda: reference.predict_proba(texts)[0])()
     ref_top = ref_proba.argmax(axis=1)
     ref_labels = np.array(reference.labels)[ref_top]
     base_name = next(iter(runners))
