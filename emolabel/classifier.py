@@ -261,6 +261,8 @@ class EmotionClassifier:
         # Lengths padded to a multiple of 8 on GPU (tensor-core tiles); on the CPU every
         # padded token costs time (8% on tweets), so none.
         self._pad_multiple = 8 if device.startswith("cuda") else 1
+        # Fetch a batch's scores once the next one is queued (GPU: +5-7% on an H200); on
+        # the CPU every call is synchronous anyway.
         self.overlap_batches = device.startswith("cuda")
         self.compiled = compile
         self._runner = _compile_model(model, device) if compile else model
@@ -396,13 +398,15 @@ class EmotionClassifier:
         lengths = [len(x) for x in ids]
         # On a GPU each batch's scores are fetched only after the next batch is queued, so
         # the GPU computes while the CPU pads and copies the next one.
-        pending: tuple[list[int], Callable[[], np.ndarray]] | None = None
+        pending: tuple[np.ndarray, Callable[[], np.ndarray]] | None = None
         for batch in plan_batches(lengths, budget, max_batch_size=self.max_batch_size()):
             queued = self._run_batch([ids[i] for i in batch])
             if pending is not None:
                 out[pending[0]] = pending[1]()
-            pending = (batch, queued) if self.overlap_batches else None
-            if pending is None:
+                pending = None
+            if self.overlap_batches:
+                pending = (batch, queued)
+            else:
                 out[batch] = queued()
         if pending is not None:
             out[pending[0]] = pending[1]()
