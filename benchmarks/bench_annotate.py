@@ -30,6 +30,7 @@ utilisation is the mean of NVML's reading sampled every 20 ms during the timed r
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import random
@@ -236,13 +237,12 @@ def main(argv: list[str] | None = None) -> None:
 
     from emolabel.allocator import keep_freed_memory
     from emolabel.classifier import EmotionClassifier, builtin_model_dir, resolve_device
+    from emolabel.errors import EmolabelError
 
     warnings.filterwarnings("ignore")
     transformers.logging.set_verbosity_error()
     if args.threads:
         torch.set_num_threads(args.threads)
-    from emolabel.errors import EmolabelError
-
     try:
         device = resolve_device(args.device)
     except EmolabelError as exc:
@@ -298,12 +298,9 @@ def main(argv: list[str] | None = None) -> None:
             print(f"pipeline {dtype} batch_size={bs:<4d} {sweep[bs]:9.1f} texts/s", flush=True)
         best_bs = max(sweep, key=lambda b: sweep[b])
         print(f"pipeline {dtype} best batch size: {best_bs}")
-        name = (
-            f"pipeline {dtype} (batch_size={best_bs})"
-            if gpu
-            else f"pipeline (batch_size={best_bs})"
+        runners[f"pipeline {dtype} (batch_size={best_bs})"] = lambda pipe=pipe, bs=best_bs: (
+            pipeline_labels(pipe, texts, bs)
         )
-        runners[name] = lambda pipe=pipe, bs=best_bs: pipeline_labels(pipe, texts, bs)
     print()
 
     # ---------------------------------------------------------------- emolabel modes
@@ -338,10 +335,7 @@ def main(argv: list[str] | None = None) -> None:
     utilisation = {name: GpuUtilisation(device) for name in runners} if gpu else {}
     for round_no in range(args.rounds):
         for name, run in runners.items():
-            if gpu:
-                with utilisation[name]:
-                    seconds, results[name] = time_call(run)
-            else:
+            with utilisation.get(name) or contextlib.nullcontext():
                 seconds, results[name] = time_call(run)
             best[name] = min(best[name], seconds)
         print(f"round {round_no + 1}/{args.rounds} done (load {load_average()})", flush=True)

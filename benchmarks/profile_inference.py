@@ -22,8 +22,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 if TYPE_CHECKING:
     from emolabel.classifier import EmotionClassifier
 
@@ -138,18 +136,12 @@ def bare_forward(clf: EmotionClassifier, ids: Sequence[Sequence[int]]) -> Callab
     """The model alone on the same batches, inputs already on the device."""
     import torch
 
-    from emolabel.batching import plan_batches
+    from emolabel.batching import pad_batch, plan_batches
 
     lengths = [len(x) for x in ids]
     tensors = []
     for batch in plan_batches(lengths, clf.default_batch_tokens(), clf.max_batch_size()):
-        rows = [ids[i] for i in batch]
-        width = -(-max(len(r) for r in rows) // 8) * 8
-        input_ids = np.full((len(rows), width), clf.pad_id, dtype=np.int64)
-        mask = np.zeros_like(input_ids)
-        for i, row in enumerate(rows):
-            input_ids[i, : len(row)] = row
-            mask[i, : len(row)] = 1
+        input_ids, mask = pad_batch([ids[i] for i in batch], clf.pad_id, multiple=8)
         device = clf.model.device
         tensors.append((torch.from_numpy(input_ids).to(device), torch.from_numpy(mask).to(device)))
 

@@ -33,3 +33,17 @@ def plan_batches(
         batches.append(order[start : start + size])
         start += size
     return batches
+
+
+def pad_batch(
+    rows: Sequence[Sequence[int]], pad_id: int, multiple: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """(input ids, attention mask) as int64 arrays, padded to the longest row rounded up to
+    `multiple` (8 on GPUs, for tensor-core tiles)."""
+    longest = -(-max(len(r) for r in rows) // multiple) * multiple
+    input_ids = np.full((len(rows), longest), pad_id, dtype=np.int64)
+    attention = np.zeros((len(rows), longest), dtype=np.int64)
+    for i, row in enumerate(rows):
+        input_ids[i, : len(row)] = row
+        attention[i, : len(row)] = 1
+    return input_ids, attention

@@ -19,7 +19,7 @@ import numpy as np
 
 from emolabel.allocator import keep_freed_memory
 from emolabel.attention import INPLACE_EAGER, register_inplace_eager
-from emolabel.batching import plan_batches
+from emolabel.batching import pad_batch, plan_batches
 from emolabel.errors import EmolabelError
 from emolabel.truncation import head_tail_truncate, precut_text
 
@@ -489,14 +489,8 @@ class EmotionClassifier:
     def _forward(self, rows: list[Sequence[int]]) -> Callable[[], np.ndarray]:
         import torch
 
-        longest = max(len(r) for r in rows)
-        if self._pad_multiple > 1:
-            longest = -(-longest // self._pad_multiple) * self._pad_multiple
-        input_ids = np.full((len(rows), longest), self.pad_id, dtype=np.int64)
-        attention = np.zeros((len(rows), longest), dtype=np.int64)
-        for i, row in enumerate(rows):
-            input_ids[i, : len(row)] = row
-            attention[i, : len(row)] = 1
+        input_ids, attention = pad_batch(rows, self.pad_id, self._pad_multiple)
+        longest = input_ids.shape[1]
         non_blocking = self.device.startswith("cuda")
         ids_t = torch.from_numpy(input_ids)
         mask_t = torch.from_numpy(attention)

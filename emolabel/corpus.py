@@ -249,7 +249,7 @@ class _CsvBlockStream(io.RawIOBase):
     def readinto(self, buffer: Any) -> int:
         size = len(buffer)
         while len(self._pending) <= size and not self._eof:  # one byte past the block, to look
-            chunk = self._stream.read(max(size, 1 << 16))
+            chunk = self._stream.read(max(size, DEFAULT_BLOCK_BYTES))
             self._eof = not chunk
             if self._decoder is not None:
                 chunk = self._decoder.decode(chunk, final=self._eof).encode("utf-8")

@@ -44,6 +44,7 @@ from transformers import (
 from transformers.trainer_utils import get_last_checkpoint
 
 from emolabel import __version__
+from emolabel.batching import pad_batch
 from emolabel.classifier import (
     DEFAULT_HEAD_TOKENS,
     HUB_ID_PATTERN,
@@ -667,16 +668,13 @@ class PadCollator:
         self.multiple = multiple
 
     def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
-        longest = max(len(f["input_ids"]) for f in features)
-        longest = -(-longest // self.multiple) * self.multiple
-        ids = torch.full((len(features), longest), self.pad_id, dtype=torch.long)
-        mask = torch.zeros((len(features), longest), dtype=torch.long)
-        for i, feature in enumerate(features):
-            row = torch.as_tensor(feature["input_ids"], dtype=torch.long)
-            ids[i, : len(row)] = row
-            mask[i, : len(row)] = 1
+        ids, mask = pad_batch([f["input_ids"] for f in features], self.pad_id, self.multiple)
         labels = torch.as_tensor([f["labels"] for f in features], dtype=torch.long)
-        return {"input_ids": ids, "attention_mask": mask, "labels": labels}
+        return {
+            "input_ids": torch.from_numpy(ids),
+            "attention_mask": torch.from_numpy(mask),
+            "labels": labels,
+        }
 
 
 def class_weights_for(data: TrainingData) -> list[float]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from emolabel.batching import plan_batches
+from emolabel.batching import pad_batch, plan_batches
 
 
 def _check_plan(lengths: list[int], budget: int, max_batch_size: int) -> list[np.ndarray]:
@@ -62,3 +62,12 @@ def test_zero_length_rows_are_planned() -> None:
 def test_bad_arguments(budget: int, size: int) -> None:
     with pytest.raises(ValueError):
         plan_batches([1, 2], budget, max_batch_size=size)
+
+
+@pytest.mark.parametrize(("multiple", "width"), [(1, 3), (4, 4), (8, 8)])
+def test_pad_batch(multiple: int, width: int) -> None:
+    ids, mask = pad_batch([[5, 6, 7], [8]], pad_id=0, multiple=multiple)
+    assert ids.shape == mask.shape == (2, width)
+    assert ids[0, :3].tolist() == [5, 6, 7] and ids[1, 0] == 8
+    assert mask.sum(axis=1).tolist() == [3, 1]
+    assert not ids[1, 1:].any()
