@@ -235,9 +235,9 @@ def main(argv: list[str] | None = None) -> None:
     import torch
     import transformers
 
-    from emolabel.allocator import keep_freed_memory
-    from emolabel.classifier import EmotionClassifier, builtin_model_dir, resolve_device
     from emolabel.errors import EmolabelError
+    from emolabel.inference.allocator import keep_freed_memory
+    from emolabel.inference.classifier import EmotionClassifier, builtin_model_dir, resolve_device
 
     warnings.filterwarnings("ignore")
     transformers.logging.set_verbosity_error()

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_annotate import gpu_line, load_average, machine_line  # noqa: E402
 
-from emolabel.training import TrainingEvents, train  # noqa: E402
+from emolabel.training.trainer import TrainingEvents, train  # noqa: E402
 
 
 class StepClock(TrainingEvents):

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from emolabel.classifier import EmotionClassifier
+    from emolabel.inference.classifier import EmotionClassifier
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -52,9 +52,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     import torch
 
-    from emolabel.annotate import annotate
-    from emolabel.classifier import EmotionClassifier, builtin_model_dir, resolve_device
+    from emolabel.annotation.pipeline import annotate
     from emolabel.errors import EmolabelError
+    from emolabel.inference.classifier import EmotionClassifier, builtin_model_dir, resolve_device
 
     try:
         device = resolve_device(args.device)
@@ -136,7 +136,7 @@ def bare_forward(clf: EmotionClassifier, ids: Sequence[Sequence[int]]) -> Callab
     """The model alone on the same batches, inputs already on the device."""
     import torch
 
-    from emolabel.batching import pad_batch, plan_batches
+    from emolabel.inference.batching import pad_batch, plan_batches
 
     lengths = [len(x) for x in ids]
     tensors = []

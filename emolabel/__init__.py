@@ -27,19 +27,19 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from emolabel.annotate import annotate
-    from emolabel.classifier import EmotionClassifier, Prediction
+    from emolabel.annotation.pipeline import annotate
     from emolabel.errors import EmolabelError
-    from emolabel.evaluation import evaluate
-    from emolabel.training import train
+    from emolabel.evaluation.evaluate import evaluate
+    from emolabel.inference.classifier import EmotionClassifier, Prediction
+    from emolabel.training.trainer import train
 
 _LAZY = {
-    "EmotionClassifier": "emolabel.classifier",
-    "Prediction": "emolabel.classifier",
+    "EmotionClassifier": "emolabel.inference.classifier",
+    "Prediction": "emolabel.inference.classifier",
     "EmolabelError": "emolabel.errors",
-    "annotate": "emolabel.annotate",
-    "evaluate": "emolabel.evaluation",
-    "train": "emolabel.training",
+    "annotate": "emolabel.annotation.pipeline",
+    "evaluate": "emolabel.evaluation.evaluate",
+    "train": "emolabel.training.trainer",
 }
 
 

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.skipif(
 # heap kept it after free (mallinfo2: hblkhd = mmapped bytes, fordblks = free heap bytes).
 PROBE = """
 import ctypes, sys
-from emolabel.allocator import keep_freed_memory, release_free_memory
+from emolabel.inference.allocator import keep_freed_memory, release_free_memory
 
 class MallInfo2(ctypes.Structure):
     names = "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost"

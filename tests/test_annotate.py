@@ -16,9 +16,9 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from emolabel.annotate import annotate
-from emolabel.classifier import EmotionClassifier
+from emolabel.annotation.pipeline import annotate
 from emolabel.cli import main
+from emolabel.inference.classifier import EmotionClassifier
 from tests.conftest import EMOTIONS
 
 TEXTS = [
@@ -148,7 +148,7 @@ def test_free_heap_is_released_after_every_chunk(
     tmp_path: Path, classifier: EmotionClassifier, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Peak memory stays flat over a long run only if freed pages go back between chunks."""
-    import emolabel.annotate as annotate_module
+    import emolabel.annotation.pipeline as annotate_module
 
     calls: list[int] = []
     monkeypatch.setattr(annotate_module, "release_free_memory", lambda: calls.append(1))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from emolabel.batching import pad_batch, plan_batches
+from emolabel.inference.batching import pad_batch, plan_batches
 
 
 def _check_plan(lengths: list[int], budget: int, max_batch_size: int) -> list[np.ndarray]:

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from emolabel.classifier import EmotionClassifier, cpu_bf16_is_fast
 from emolabel.errors import EmolabelError
+from emolabel.inference.classifier import EmotionClassifier, cpu_bf16_is_fast
 from tests.conftest import EMOTIONS
 
 TEXTS = [
@@ -258,8 +258,8 @@ def test_fp32_agreement_counts_disagreements(
 
 def test_cpu_attention_follows_batch_length(tiny_model_dir: Path) -> None:
     """fp32: eager attention for short CPU batches, SDPA for long ones, same probabilities."""
-    from emolabel.attention import INPLACE_EAGER
-    from emolabel.classifier import EAGER_ATTENTION_MAX_TOKENS
+    from emolabel.inference.attention import INPLACE_EAGER
+    from emolabel.inference.classifier import EAGER_ATTENTION_MAX_TOKENS
 
     switching = EmotionClassifier.load(tiny_model_dir, device="cpu", precision="fp32")
     fixed = EmotionClassifier.load(tiny_model_dir, device="cpu", precision="fp32")
@@ -310,7 +310,7 @@ def test_short_bf16_rows_take_their_softmax_in_fp32(monkeypatch: pytest.MonkeyPa
     """torch's fp32 kernel for rows of 22 (its bf16 one is slow there), bf16's for 32 and 64."""
     import torch
 
-    from emolabel.attention import _softmax
+    from emolabel.inference.attention import _softmax
 
     kernels: list[torch.dtype] = []
     real_softmax = torch.softmax
@@ -375,7 +375,7 @@ def test_onednn_cache_caps_are_defaults_the_user_can_override() -> None:
 def test_auto_picks_bf16_only_where_it_is_fast(
     monkeypatch: pytest.MonkeyPatch, flags: str, vendor: str, fast: bool
 ) -> None:
-    import emolabel.classifier as classifier_module
+    import emolabel.inference.classifier as classifier_module
 
     fields = {"flags": flags, "vendor_id": vendor}
     monkeypatch.setattr(classifier_module, "_cpuinfo_field", lambda name: fields.get(name, ""))

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 
 from emolabel.cli import main
 from emolabel.cli.compare import parse_count
-from emolabel.compare import ModelFigures, recommend, slug, unique_names
 from emolabel.errors import EmolabelError
+from emolabel.evaluation.compare import ModelFigures, recommend, slug, unique_names
 from tests.conftest import build_tiny_model
 from tests.test_training import write_data
 
@@ -181,7 +181,7 @@ def test_bad_compare_input_is_one_line(run: dict[str, Any], tmp_path: Path) -> N
 
 
 def test_output_folder_rules(run: dict[str, Any], tmp_path: Path) -> None:
-    from emolabel.compare import compare
+    from emolabel.evaluation.compare import compare
 
     (tmp_path / "busy").mkdir()
     (tmp_path / "busy" / "notes.txt").write_text("mine")

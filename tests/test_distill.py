@@ -12,9 +12,11 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from emolabel.classifier import EmotionClassifier
 from emolabel.cli import main
-from emolabel.distill import (
+from emolabel.errors import EmolabelError
+from emolabel.inference.classifier import EmotionClassifier
+from emolabel.training.data import load_training_data
+from emolabel.training.distill import (
     IGNORE_LABEL,
     TEACHER_COLUMN,
     DistillationObjective,
@@ -22,9 +24,7 @@ from emolabel.distill import (
     distill,
     distillation_loss,
 )
-from emolabel.errors import EmolabelError
-from emolabel.training import PadCollator, count_parameters, tokenize_splits, train
-from emolabel.training_data import load_training_data
+from emolabel.training.trainer import PadCollator, count_parameters, tokenize_splits, train
 from tests.test_training import FAST, write_data
 
 

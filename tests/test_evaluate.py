@@ -10,10 +10,10 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 
-from emolabel import evaluation
 from emolabel.cli import main
 from emolabel.errors import EmolabelError
-from emolabel.evaluation import describe_model, evaluate, list_builtin_models
+from emolabel.evaluation import evaluate as evaluation
+from emolabel.evaluation.evaluate import describe_model, evaluate, list_builtin_models
 from tests.conftest import EMOTIONS
 from tests.test_training import write_data
 

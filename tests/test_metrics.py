@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import f1_score, log_loss, roc_auc_score
 
-from emolabel.metrics import (
+from emolabel.evaluation.metrics import (
     classification_metrics,
     epoch_metrics,
     expected_calibration_error,

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from emolabel.annotate import annotate
+from emolabel.annotation.pipeline import annotate
 from emolabel.cli import main
 
 WORDS = (
@@ -143,7 +143,7 @@ def test_parquet_folder_through_the_cli_matches_the_local_engine(
 def test_csv_glob_keeps_string_columns_like_the_local_engine(
     tmp_path: Path, tiny_model_dir: Path, local_ray: Any
 ) -> None:
-    from emolabel.ray_engine import annotate_with_ray
+    from emolabel.engines.ray.engine import annotate_with_ray
 
     paths = write_parts(tmp_path / "in", "csv")
     out = tmp_path / "out"

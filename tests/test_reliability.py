@@ -14,10 +14,10 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
-from emolabel.annotate import AnnotationInterrupted, annotate
-from emolabel.checkpoints import parts_dir_for
-from emolabel.classifier import EmotionClassifier
+from emolabel.annotation.checkpoints import parts_dir_for
+from emolabel.annotation.pipeline import AnnotationInterrupted, annotate
 from emolabel.errors import EmolabelError
+from emolabel.inference.classifier import EmotionClassifier
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -195,7 +195,7 @@ def test_disk_full_keeps_finished_chunks_and_resumes(
     space is freed, --resume finishes with exactly the uninterrupted run's output."""
     import errno
 
-    from emolabel.checkpoints import ChunkStore
+    from emolabel.annotation.checkpoints import ChunkStore
 
     src = corpus(tmp_path / "in.csv", 700)
     out = tmp_path / "out.csv"

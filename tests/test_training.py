@@ -13,11 +13,12 @@ import numpy as np
 import pytest
 import torch
 
-from emolabel import training
-from emolabel.classifier import EmotionClassifier
 from emolabel.errors import EmolabelError
-from emolabel.evaluation import evaluate
-from emolabel.training import (
+from emolabel.evaluation.evaluate import evaluate
+from emolabel.inference.classifier import EmotionClassifier
+from emolabel.training import trainer as training
+from emolabel.training.data import load_training_data
+from emolabel.training.trainer import (
     EmolabelTrainer,
     PadCollator,
     TrainingEvents,
@@ -30,7 +31,6 @@ from emolabel.training import (
     tokenize_splits,
     train,
 )
-from emolabel.training_data import load_training_data
 
 WORDS = {
     "anger": ["angry", "furious", "mad"],
@@ -180,7 +180,7 @@ def test_annotate_labels_a_file_with_the_trained_model(
 ) -> None:
     import polars as pl
 
-    from emolabel.annotate import annotate
+    from emolabel.annotation.pipeline import annotate
 
     texts = ["now furious again", "so happy today", "very miserable now"]
     pl.DataFrame({"id": [1, 2, 3], "text": texts}).write_csv(tmp_path / "in.csv")

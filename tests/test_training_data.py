@@ -8,9 +8,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from emolabel import training_data
 from emolabel.errors import EmolabelError
-from emolabel.training_data import (
+from emolabel.training import data as training_data
+from emolabel.training.data import (
     DAIR_AI_EMOTION_LABELS,
     load_labelled_split,
     load_training_data,

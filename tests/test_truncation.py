@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from emolabel.truncation import CHARS_PER_TOKEN_BOUND, head_tail_truncate, precut_text
+from emolabel.inference.truncation import CHARS_PER_TOKEN_BOUND, head_tail_truncate, precut_text
 
 
 def test_short_sequence_is_kept_whole() -> None:
@@ -95,7 +95,7 @@ def test_precut_without_spaces_falls_back_to_a_hard_cut() -> None:
 
 
 def test_ten_megabyte_text_encodes_fast(tiny_model_dir: Path) -> None:
-    from emolabel.classifier import EmotionClassifier
+    from emolabel.inference.classifier import EmotionClassifier
 
     clf = EmotionClassifier.load(tiny_model_dir, device="cpu", precision="fp32")
     head, tail = _long_text(800, seed=1), _long_text(800, seed=2)

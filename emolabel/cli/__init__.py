@@ -1,7 +1,7 @@
 """The command line: a click group whose commands are thin wrappers over library calls.
 
 One module per command (as spaCy's cli/): each parses options, calls one library function
-and hands the result to emolabel.report for drawing.
+and hands the result to emolabel.cli.render for drawing.
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ class EmolabelGroup(click.Group):
         try:
             return super().invoke(ctx)
         except EmolabelError as exc:
-            from emolabel.report import print_error
+            from emolabel.cli.render import print_error
 
             print_error(str(exc))
             ctx.exit(getattr(exc, "exit_code", 2))
         except KeyboardInterrupt:
-            from emolabel.report import print_error
+            from emolabel.cli.render import print_error
 
             print_error("interrupted")
             ctx.exit(130)

@@ -160,11 +160,11 @@ def command(
     chunks are kept on disk until the output is complete, so an interrupted run
     (Ctrl-C, crash, kill) continues where it stopped with --resume.
     """
-    from emolabel.annotate import annotate
-    from emolabel.report import AnnotateProgress, render_annotation_summary
+    from emolabel.annotation.pipeline import annotate
+    from emolabel.cli.render import AnnotateProgress, render_annotation_summary
 
     if engine == "ray":
-        from emolabel.ray_engine import annotate_with_ray, refuse_local_only_options
+        from emolabel.engines.ray.engine import annotate_with_ray, refuse_local_only_options
 
         refuse_local_only_options(
             output_format=output_format,

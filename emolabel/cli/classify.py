@@ -42,8 +42,8 @@ def command(
     With --precision int8, stderr gets one closing line: how often the top label matched
     fp32 on the first 1,000 texts.
     """
-    from emolabel.classifier import AGREEMENT_SAMPLE_ROWS, EmotionClassifier
-    from emolabel.classify import format_lines, iter_line_batches
+    from emolabel.annotation.line_mode import format_lines, iter_line_batches
+    from emolabel.inference.classifier import AGREEMENT_SAMPLE_ROWS, EmotionClassifier
 
     if not texts and sys.stdin.isatty():
         raise click.UsageError("give texts as arguments or pipe lines into stdin")

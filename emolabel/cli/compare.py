@@ -119,8 +119,8 @@ def command(output: str, quiet: bool, **options: object) -> None:
     emolabel compare --data data/ --model emolabel/models/emotion-minilm \\
         --model student-3l --max-params 20M --min-speed 500 -o cmp
     """
-    from emolabel.compare import compare
-    from emolabel.report import CompareProgress, render_comparison
+    from emolabel.cli.render import CompareProgress, render_comparison
+    from emolabel.evaluation.compare import compare
 
     with CompareProgress(quiet=quiet) as progress:
         comparison = compare(output_dir=output, events=progress, **options)  # type: ignore[arg-type]

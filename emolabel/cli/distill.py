@@ -95,8 +95,8 @@ def command(output: str, quiet: bool, overwrite: bool, resume: bool, **options: 
     emolabel distill --teacher my-model --student teacher:layers=2 --data data/ \\
         --unlabelled tweets.csv --temperature 3 --alpha 0.7 -o student-2l
     """
-    from emolabel.distill import distill
-    from emolabel.report import DistillProgress, render_training_result
+    from emolabel.cli.render import DistillProgress, render_training_result
+    from emolabel.training.distill import distill
 
     argv0 = Path(sys.argv[0]).name if sys.argv else ""
     invoked = (

@@ -66,8 +66,8 @@ def command(
     emolabel evaluate my-model --data data/ --split validation
     emolabel evaluate my-model --data test.csv --json figures.json --plots plots/
     """
-    from emolabel.evaluation import evaluate
-    from emolabel.report import evaluation_progress, render_evaluation, stderr_console
+    from emolabel.cli.render import evaluation_progress, render_evaluation, stderr_console
+    from emolabel.evaluation.evaluate import evaluate
 
     if quiet:
         report = evaluate(model, **options)  # type: ignore[arg-type]

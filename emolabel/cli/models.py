@@ -9,7 +9,7 @@ import click
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per model on stdout.")
 def command(as_json: bool) -> None:
     """List the built-in models: labels, size on disk and validation figures."""
-    from emolabel.evaluation import list_builtin_models
+    from emolabel.evaluation.evaluate import list_builtin_models
 
     models = list_builtin_models()
     if as_json:
@@ -31,6 +31,6 @@ def command(as_json: bool) -> None:
                 )
             )
         return
-    from emolabel.report import render_models
+    from emolabel.cli.render import render_models
 
     render_models(models)

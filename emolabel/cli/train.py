@@ -165,8 +165,8 @@ def command(
     emolabel train --data d/ --unfreeze-last 2 --class-weights -o m
     emolabel train --data d/ -o m --resume                  continue after Ctrl-C
     """
-    from emolabel.report import TrainingProgress, render_training_result
-    from emolabel.training import train
+    from emolabel.cli.render import TrainingProgress, render_training_result
+    from emolabel.training.trainer import train
 
     argv0 = Path(sys.argv[0]).name if sys.argv else ""
     invoked = (

@@ -27,11 +27,12 @@ from typing import Any
 import numpy as np
 
 from emolabel import __version__
-from emolabel.classifier import EmotionClassifier, check_model_folder, resolve_device
 from emolabel.errors import EmolabelError
-from emolabel.evaluation import label_ids
-from emolabel.metrics import classification_metrics, save_confusion_matrix_plot
-from emolabel.training import (
+from emolabel.evaluation.evaluate import label_ids
+from emolabel.evaluation.metrics import classification_metrics, save_confusion_matrix_plot
+from emolabel.inference.classifier import EmotionClassifier, check_model_folder, resolve_device
+from emolabel.training.data import DEFAULT_HUB_DATASET, label_counts, load_training_data
+from emolabel.training.trainer import (
     MODEL_INFO_FILE,
     TrainingEvents,
     TrainingOptions,
@@ -39,7 +40,6 @@ from emolabel.training import (
     resolve_base_model,
     train,
 )
-from emolabel.training_data import DEFAULT_HUB_DATASET, label_counts, load_training_data
 
 DEFAULT_OUTPUT_DIR = "emolabel-comparison"
 RESULT_FILE = "comparison.json"
@@ -289,7 +289,7 @@ def compare(
 def score(
     classifier: EmotionClassifier, texts: list[str], gold: list[str], *, source: str
 ) -> dict[str, Any]:
-    """Every figure of emolabel.metrics for one model on the split (it also warms it up)."""
+    """Every figure of evaluation.metrics for one model on the split (it also warms it up)."""
     y = label_ids(gold, classifier.labels, source)
     proba, _ = classifier.predict_proba(texts)
     return classification_metrics(y, proba, classifier.labels)

@@ -21,7 +21,7 @@ from rich.progress import (
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from emolabel.annotate import AnnotationSummary
+    from emolabel.annotation.pipeline import AnnotationSummary
 
 stderr_console = Console(stderr=True, highlight=False)
 
@@ -112,9 +112,9 @@ def render_annotation_summary(
 
 # --- training and evaluation -------------------------------------------------------------
 if TYPE_CHECKING:
-    from emolabel.evaluation import EvaluationReport, ModelInfo
-    from emolabel.training import EpochRecord, TrainingResult
-    from emolabel.training_data import TrainingData
+    from emolabel.evaluation.evaluate import EvaluationReport, ModelInfo
+    from emolabel.training.data import TrainingData
+    from emolabel.training.trainer import EpochRecord, TrainingResult
 
 
 class TrainingProgress:
@@ -407,7 +407,7 @@ def _size(n: int) -> str:
 
 # --- compare and distill -----------------------------------------------------------------
 if TYPE_CHECKING:
-    from emolabel.compare import Comparison
+    from emolabel.evaluation.compare import Comparison
 
 
 class CompareProgress(TrainingProgress):
@@ -440,7 +440,7 @@ def render_comparison(comparison: Comparison, console: Console = stderr_console)
         title=f"{comparison.data} ({comparison.split}, {comparison.rows:,} rows)",
         title_justify="left",
     )
-    from emolabel.compare import format_duration, format_params, format_size
+    from emolabel.evaluation.compare import format_duration, format_params, format_size
 
     table.add_column("model", overflow="fold")
     for name in ("params", "size", "train", "texts/s short", "texts/s long", "accuracy"):

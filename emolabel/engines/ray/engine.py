@@ -32,15 +32,15 @@ from typing import Any
 
 import pyarrow as pa
 
-from emolabel.annotate import (
+from emolabel.annotation.pipeline import (
     DEFAULT_CHUNK_ROWS,
     AnnotationSummary,
     OutputColumns,
     label_batch,
     output_schema,
 )
-from emolabel.corpus import choose_text_column, detect_format, open_corpus
 from emolabel.errors import EmolabelError
+from emolabel.io.corpus import choose_text_column, detect_format, open_corpus
 
 RAY_INSTALL = "pip install 'emolabel[ray]'"
 RAY_FORMATS = ("parquet", "csv", "tsv", "jsonl")
@@ -364,7 +364,11 @@ class ModelInfo:
 def probe_model(model: str | None, device: str, precision: str) -> ModelInfo:
     """Run on a worker (same resources as the actors): check the model is there and read
     its labels without loading weights, and resolve auto device/precision as workers will."""
-    from emolabel.classifier import resolve_device, resolve_model_source, resolve_precision
+    from emolabel.inference.classifier import (
+        resolve_device,
+        resolve_model_source,
+        resolve_precision,
+    )
 
     source = resolve_model_source(model)
     resolved_device = resolve_device(device)
@@ -409,7 +413,7 @@ class Labeller:
     """The map_batches callable class: one EmotionClassifier per actor, label_batch per batch."""
 
     def __init__(self, config: LabellerConfig) -> None:
-        from emolabel.classifier import EmotionClassifier
+        from emolabel.inference.classifier import EmotionClassifier
 
         self.config = config
         self.classifier = EmotionClassifier.load(

@@ -21,16 +21,17 @@ from typing import Any, Protocol
 import numpy as np
 import pyarrow as pa
 
-from emolabel.allocator import release_free_memory
-from emolabel.checkpoints import (
+from emolabel.annotation.checkpoints import (
     ChunkStore,
     check_resumable,
     file_fingerprint,
     model_fingerprint,
     parts_dir_for,
 )
-from emolabel.classifier import AGREEMENT_SAMPLE_ROWS, EmotionClassifier
-from emolabel.corpus import (
+from emolabel.errors import EmolabelError
+from emolabel.inference.allocator import release_free_memory
+from emolabel.inference.classifier import AGREEMENT_SAMPLE_ROWS, EmotionClassifier
+from emolabel.io.corpus import (
     CorpusReader,
     CorpusWriter,
     RowError,
@@ -39,13 +40,12 @@ from emolabel.corpus import (
     rechunk,
     text_values,
 )
-from emolabel.errors import EmolabelError
 
 DEFAULT_CHUNK_ROWS = 4096
 
 
 class ProgressListener(Protocol):
-    """What annotate tells a progress display (emolabel.report implements it with Rich)."""
+    """What annotate tells a progress display (emolabel.cli.render implements it with Rich)."""
 
     def start(self, total: int | None, unit: str) -> None: ...
 

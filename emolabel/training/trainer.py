@@ -6,7 +6,7 @@ it up the way the emotion fine-tuning reports did by hand: base-model presets, s
 freezing, class-weighted loss, the same head+tail truncation as inference, and a model
 folder that `emolabel annotate` and `transformers.pipeline` both load.
 
-Nothing here draws: progress goes to a `TrainingEvents` listener (emolabel.report has the
+Nothing here draws: progress goes to a `TrainingEvents` listener (emolabel.cli.render has the
 Rich one), so the library runs the same from a notebook, a script or the CLI.
 """
 
@@ -44,8 +44,10 @@ from transformers import (
 from transformers.trainer_utils import get_last_checkpoint
 
 from emolabel import __version__
-from emolabel.batching import pad_batch
-from emolabel.classifier import (
+from emolabel.errors import EmolabelError
+from emolabel.evaluation.metrics import classification_metrics, epoch_metrics
+from emolabel.inference.batching import pad_batch
+from emolabel.inference.classifier import (
     DEFAULT_HEAD_TOKENS,
     HUB_ID_PATTERN,
     EmotionClassifier,
@@ -54,21 +56,19 @@ from emolabel.classifier import (
     resolve_device,
     resolve_precision,
 )
-from emolabel.errors import EmolabelError
-from emolabel.layer_subset import (
-    check_layer_count,
-    describe_layer_subset,
-    keep_encoder_layers,
-    split_layer_spec,
-)
-from emolabel.metrics import classification_metrics, epoch_metrics
-from emolabel.training_data import (
+from emolabel.training.data import (
     DEFAULT_HUB_DATASET,
     TrainingData,
     hub_offline,
     hub_reachable,
     label_counts,
     load_training_data,
+)
+from emolabel.training.layer_subset import (
+    check_layer_count,
+    describe_layer_subset,
+    keep_encoder_layers,
+    split_layer_spec,
 )
 
 DEFAULT_BASE_MODEL = "minilm"
@@ -231,7 +231,7 @@ def train(
     `options` are the fields of TrainingOptions (epochs, lr, batch_size, seed, metric,
     patience, freeze, unfreeze_last, class_weights, ...). Ctrl-C saves a checkpoint and
     returns a result with interrupted=True; call again with resume=True to continue.
-    `objective` changes what the model learns from (emolabel.distill passes a teacher's).
+    `objective` changes what the model learns from (emolabel.training.distill passes a teacher's).
     """
     unknown = sorted(set(options) - set(TrainingOptions.__dataclass_fields__))
     if unknown:
@@ -452,7 +452,7 @@ def resolve_base_model(name: str) -> tuple[str, bool]:
     """A preset, a local folder or a hub id -> (what from_pretrained gets, is it local).
 
     `SPEC:layers=N` resolves SPEC; load_base_model then keeps N of its layers
-    (emolabel.layer_subset says which and why).
+    (emolabel.training.layer_subset says which and why).
     """
     base, layers = split_layer_spec(name)
     if layers is not None:
@@ -726,7 +726,7 @@ class EmolabelTrainer(Trainer):
 class TrainingObjective:
     """What the model learns from. This default changes nothing: gold labels, cross-entropy.
 
-    A hook rather than a second trainer: emolabel.distill subclasses it to add a teacher's
+    A hook rather than a second trainer: emolabel.training.distill subclasses it to add a teacher's
     soft targets, and every other part of a run (data, presets, freezing, checkpoints,
     best-epoch selection, model folder, card) stays the one in this module.
     """

@@ -16,15 +16,15 @@ from typing import Any
 
 import numpy as np
 
-from emolabel.classifier import BUILTIN_MODELS_DIR, EmotionClassifier
 from emolabel.errors import EmolabelError
-from emolabel.metrics import (
+from emolabel.evaluation.metrics import (
     ECE_BINS,
     classification_metrics,
     save_confusion_matrix_plot,
     save_reliability_plot,
 )
-from emolabel.training_data import SplitStats, load_labelled_split
+from emolabel.inference.classifier import BUILTIN_MODELS_DIR, EmotionClassifier
+from emolabel.training.data import SplitStats, load_labelled_split
 
 PREDICT_CHUNK = 4096
 MODEL_INFO_FILE = "emolabel.json"

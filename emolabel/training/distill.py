@@ -19,7 +19,7 @@ Everything else is `emolabel.training.train`: the same data loading, best-epoch 
 model folder, emolabel.json and model card. The student is any base-model spec; the
 strong choice for a MiniLM teacher is `teacher:layers=N`, which cuts the student from the
 teacher itself (its embeddings, N evenly spaced fine-tuned layers, pooler and head: see
-emolabel.layer_subset), so it starts close to the teacher rather than from scratch.
+emolabel.training.layer_subset), so it starts close to the teacher rather than from scratch.
 """
 
 from __future__ import annotations
@@ -35,10 +35,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from emolabel.classifier import EmotionClassifier, check_model_folder, resolve_device
 from emolabel.errors import EmolabelError
-from emolabel.layer_subset import split_layer_spec
-from emolabel.training import (
+from emolabel.inference.classifier import EmotionClassifier, check_model_folder, resolve_device
+from emolabel.training.data import DEFAULT_HUB_DATASET, TrainingData
+from emolabel.training.layer_subset import split_layer_spec
+from emolabel.training.trainer import (
     MODEL_INFO_FILE,
     EmolabelTrainer,
     PadCollator,
@@ -49,7 +50,6 @@ from emolabel.training import (
     default_learning_rate,
     train,
 )
-from emolabel.training_data import DEFAULT_HUB_DATASET, TrainingData
 
 DEFAULT_TEMPERATURE = 2.0
 DEFAULT_ALPHA = 0.5
@@ -278,7 +278,7 @@ class DistillationObjective(TrainingObjective):
         the epoch selection) and repeats, up to --max-unlabelled."""
         if self.unlabelled is None:
             return []
-        from emolabel.corpus import open_corpus, text_values
+        from emolabel.io.corpus import open_corpus, text_values
 
         reader = open_corpus(self.unlabelled, text_column=self.unlabelled_text_column)
         seen: set[str] = set()

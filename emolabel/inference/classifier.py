@@ -17,13 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from emolabel.allocator import keep_freed_memory
-from emolabel.attention import INPLACE_EAGER, register_inplace_eager
-from emolabel.batching import pad_batch, plan_batches
 from emolabel.errors import EmolabelError
-from emolabel.truncation import head_tail_truncate, precut_text
+from emolabel.inference.allocator import keep_freed_memory
+from emolabel.inference.attention import INPLACE_EAGER, register_inplace_eager
+from emolabel.inference.batching import pad_batch, plan_batches
+from emolabel.inference.truncation import head_tail_truncate, precut_text
 
-BUILTIN_MODELS_DIR = Path(__file__).parent / "models"
+BUILTIN_MODELS_DIR = Path(__file__).parent.parent / "models"
 DEFAULT_MODEL_NAME = "emotion-minilm"
 DEFAULT_HEAD_TOKENS = 128
 MAX_LENGTH_CAP = 512

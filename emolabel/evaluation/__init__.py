@@ -1,0 +1,1 @@
+"""Scoring models: metrics (single- and multi-label), plots, evaluate and compare."""
