@@ -15,8 +15,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from emolabel.annotation.checkpoints import parts_dir_for
-from emolabel.annotation.pipeline import AnnotationInterrupted, annotate
-from emolabel.errors import EmolabelError
+from emolabel.annotation.pipeline import annotate
+from emolabel.errors import EmolabelError, Interrupted
 from emolabel.inference.classifier import EmotionClassifier
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,7 +105,7 @@ def test_ctrl_c_keeps_chunks_and_says_how_to_resume(
 ) -> None:
     src = corpus(tmp_path / "in.csv", 1000)
     out = tmp_path / "out.jsonl"
-    with pytest.raises(AnnotationInterrupted, match="--resume") as info:
+    with pytest.raises(Interrupted, match="--resume") as info:
         annotate(src, out, model=classifier, chunk_rows=100, progress=InterruptAfter(4))
     assert info.value.exit_code == 130
     assert not out.exists()
@@ -124,7 +124,7 @@ def test_resume_with_changed_input_is_refused(
 ) -> None:
     src = corpus(tmp_path / "in.csv", 500)
     out = tmp_path / "out.parquet"
-    with pytest.raises(AnnotationInterrupted):
+    with pytest.raises(Interrupted):
         annotate(src, out, model=classifier, chunk_rows=100, progress=InterruptAfter(2))
     corpus(src, 501)
     with pytest.raises(EmolabelError, match=r"cannot resume.*input"):

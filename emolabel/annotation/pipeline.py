@@ -28,7 +28,7 @@ from emolabel.annotation.checkpoints import (
     model_fingerprint,
     parts_dir_for,
 )
-from emolabel.errors import EmolabelError
+from emolabel.errors import EmolabelError, Interrupted
 from emolabel.inference.allocator import release_free_memory
 from emolabel.inference.classifier import AGREEMENT_SAMPLE_ROWS, EmotionClassifier
 from emolabel.io.corpus import (
@@ -295,12 +295,6 @@ def temporary_path(output_path: Path) -> Path:
     return output_path.with_name(f".{output_path.name}.emolabel-{os.getpid()}.tmp")
 
 
-class AnnotationInterrupted(EmolabelError):
-    """Ctrl-C: finished chunks are kept; the message says how to resume."""
-
-    exit_code = 130
-
-
 def annotate(
     input_path: str | os.PathLike[str],
     output_path: str | os.PathLike[str],
@@ -419,7 +413,7 @@ def annotate(
             release_free_memory()
     except KeyboardInterrupt:
         stop.set()
-        raise AnnotationInterrupted(
+        raise Interrupted(
             f"interrupted: {store.finished()} finished chunk(s) of {chunk_rows} rows are kept "
             f"in {store.directory}; rerun the same command with --resume to continue"
         ) from None

@@ -24,7 +24,7 @@ class EmolabelGroup(click.Group):
             from emolabel.cli.render import print_error
 
             print_error(str(exc))
-            ctx.exit(getattr(exc, "exit_code", 2))
+            ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             from emolabel.cli.render import print_error
 
