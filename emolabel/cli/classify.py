@@ -43,7 +43,7 @@ def command(
     fp32 on the first 1,000 texts.
     """
     from emolabel.annotation.line_mode import format_lines, iter_line_batches
-    from emolabel.inference.classifier import AGREEMENT_SAMPLE_ROWS, EmotionClassifier
+    from emolabel.inference import AGREEMENT_SAMPLE_ROWS, EmotionClassifier
 
     if not texts and sys.stdin.isatty():
         raise click.UsageError("give texts as arguments or pipe lines into stdin")

@@ -7,6 +7,9 @@ from typing import Any, TypeVar
 
 import click
 
+from emolabel.inference.devices import PRECISIONS
+from emolabel.inference.truncation import DEFAULT_HEAD_TOKENS
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -29,7 +32,7 @@ def model_options(func: F) -> F:
         ),
         click.option(
             "--precision",
-            type=click.Choice(["auto", "fp32", "bf16", "fp16", "int8"]),
+            type=click.Choice(PRECISIONS),
             default="auto",
             show_default=True,
             help="auto = fp16/bf16 on GPU, bf16 on CPUs where it is fast (AMX, AMD Zen 4+), "
@@ -45,7 +48,7 @@ def model_options(func: F) -> F:
         click.option(
             "--head-tokens",
             type=click.IntRange(min=0),
-            default=128,
+            default=DEFAULT_HEAD_TOKENS,
             show_default=True,
             help="Long texts keep this many first tokens plus the last "
             "(max-length - 2 - head) tokens.",
