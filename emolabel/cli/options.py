@@ -14,7 +14,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def model_options(func: F) -> F:
-    """--model, --device, --precision, --max-length, --head-tokens, --batch-tokens, --compile."""
+    """--model, --device, --precision, --max-length, --head-tokens, --batch-tokens, --threshold,
+    --compile."""
     options = [
         click.option(
             "--model",
@@ -59,6 +60,16 @@ def model_options(func: F) -> F:
             default=None,
             help="Token budget per batch (rows x padded length). Default: 2048 on CPU, "
             "65536 on GPU.",
+        ),
+        click.option(
+            "--threshold",
+            type=click.FloatRange(0, 1),
+            default=None,
+            metavar="FLOAT",
+            help="Multi-label models: a label is among a text's emotions when its score reaches "
+            "this, for every label. Default: the model's per-label thresholds (tuned by "
+            "`emolabel train`, in emolabel.json), else 0.5. Single-label models: emotions is "
+            "the top label.",
         ),
         click.option(
             "--compile",

@@ -8,6 +8,7 @@ devices.py's, folder checks model_folders.py's.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,7 +29,13 @@ from emolabel.inference.devices import (
     torch_dtype,
 )
 from emolabel.inference.encoding import DEFAULT_HEAD_TOKENS, EncodedTexts, TextEncoder
-from emolabel.inference.model_folders import resolve_model_source
+from emolabel.inference.model_folders import (
+    DEFAULT_THRESHOLD,
+    MODEL_INFO_FILE,
+    label_thresholds,
+    read_model_info,
+    resolve_model_source,
+)
 
 AGREEMENT_SAMPLE_ROWS = 1000  # int8 runs report top-label agreement with fp32 on this many texts
 # CPU batches up to this padded length use eager attention, longer ones SDPA. Measured on
@@ -40,16 +47,23 @@ EAGER_ATTENTION_MAX_TOKENS = {"bf16": 1 << 20, "fp32": 32, "int8": 32}
 
 @dataclass(frozen=True)
 class Prediction:
-    """One text's label, its probability, and every class's probability."""
+    """One text's top label and its score, every class's score, and the labels whose score
+    reaches their threshold (`emotions`, highest first; `[label]` for a single-label model)."""
 
     label: str
     confidence: float
     scores: dict[str, float]
     truncated: bool
+    emotions: list[str]
 
 
 class EmotionClassifier:
-    """Load a model folder or hub id once; predict probabilities for any list of texts."""
+    """Load a model folder or hub id once; score any list of texts.
+
+    Scores are what `transformers.pipeline("text-classification", top_k=None)` gives for the
+    same model: a sigmoid per label for a multi-label model (config `problem_type ==
+    "multi_label_classification"`, or a single label), else a softmax over the labels.
+    """
 
     def __init__(
         self,
@@ -62,6 +76,7 @@ class EmotionClassifier:
         max_length: int | None = None,
         head_tokens: int = DEFAULT_HEAD_TOKENS,
         compile: bool = False,
+        thresholds: np.ndarray | None = None,
     ) -> None:
         import torch
 
@@ -77,10 +92,20 @@ class EmotionClassifier:
         self.device = device
         self.precision = precision
         config = model.config
-        self.labels: list[str] = [
-            str(config.id2label[i]) for i in sorted(int(k) for k in config.id2label)
-        ]
+        self.labels = model_labels(config)
         self.pad_id = self.encoder.pad_id
+        self.multi_label = is_multi_label(config, source)
+        self.thresholds: np.ndarray = (
+            np.full(len(self.labels), DEFAULT_THRESHOLD, dtype=np.float32)
+            if thresholds is None
+            else np.asarray(thresholds, dtype=np.float32)
+        )
+        if self.thresholds.shape != (len(self.labels),):
+            raise EmolabelError(
+                f"{len(self.thresholds)} thresholds for {len(self.labels)} labels: "
+                "pass one per label"
+            )
+        self._label_array = np.array(self.labels, dtype=object)
         self._torch_device = torch.device(device)
         # Lengths padded to a multiple of 8 on GPU (tensor-core tiles); on the CPU every
         # padded token costs time (8% on tweets), so none.
@@ -113,13 +138,16 @@ class EmotionClassifier:
         max_length: int | None = None,
         head_tokens: int = DEFAULT_HEAD_TOKENS,
         compile: bool = False,
+        threshold: float | None = None,
     ) -> EmotionClassifier:
         """Load from a folder (checked first), a built-in name, or a hub id.
 
         Weights load from safetensors only and remote code never runs. `compile=True` runs
         the model through torch.compile (inductor, weights frozen into the graph on the
         CPU): the first batches take tens of seconds to compile, so it pays on large corpora
-        only (benchmarks/README.md says from how many rows).
+        only (benchmarks/README.md says from how many rows). A multi-label model's per-label
+        thresholds come from the folder's emolabel.json (0.5 where it names none);
+        `threshold` replaces them all.
         """
         import torch
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -134,6 +162,7 @@ class EmotionClassifier:
                 "--compile does not combine with --precision int8: use auto, bf16 or fp32"
             )
         local = Path(source).exists()
+        info = read_model_info(source) if local else {}
         try:
             tokenizer = AutoTokenizer.from_pretrained(
                 source, trust_remote_code=False, local_files_only=local
@@ -166,6 +195,8 @@ class EmotionClassifier:
             # 10-15% of a MiniLM forward pass for the same top labels (99.9% agreement).
             hf_model = hf_model.to(torch_dtype(resolved_precision))
         hf_model.to(resolved_device)
+        labels = model_labels(hf_model.config)
+        check_info_agrees(info, hf_model.config, source)
         return cls(
             hf_model,
             tokenizer,
@@ -175,6 +206,7 @@ class EmotionClassifier:
             max_length=max_length,
             head_tokens=head_tokens,
             compile=compile,
+            thresholds=label_thresholds(info, labels, source=source, threshold=threshold),
         )
 
     @property
@@ -244,16 +276,49 @@ class EmotionClassifier:
             if not isinstance(text, str) or not text.strip():
                 raise EmolabelError(f"text {i} is empty or not a string: pass non-empty texts")
         proba, truncated = self.predict_proba(texts, batch_tokens=batch_tokens)
-        return [self._prediction(row, bool(cut)) for row, cut in zip(proba, truncated, strict=True)]
+        emotions = self.emotions(proba)
+        return [
+            self._prediction(row, bool(cut), labels)
+            for row, cut, labels in zip(proba, truncated, emotions, strict=True)
+        ]
 
-    def _prediction(self, row: np.ndarray, truncated: bool) -> Prediction:
+    def _prediction(self, row: np.ndarray, truncated: bool, emotions: list[str]) -> Prediction:
         best = int(row.argmax())
         return Prediction(
             label=self.labels[best],
             confidence=float(row[best]),
             scores={label: float(p) for label, p in zip(self.labels, row, strict=True)},
             truncated=truncated,
+            emotions=emotions,
         )
+
+    # ----------------------------------------------------------------- emotions
+    def emotion_indices(self, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The `emotions` of each row as (offsets int32 (n+1,), label ids int32): row i's
+        labels are `ids[offsets[i]:offsets[i+1]]`, highest score first, never empty (the top
+        label when none reaches its threshold; only the top label for a single-label model).
+
+        The layout of an Arrow list array, so annotate builds its `emotions` column from it
+        with no per-row Python.
+        """
+        n = scores.shape[0]
+        if not self.multi_label or n == 0:
+            top = scores.argmax(axis=1) if n else np.empty(0, dtype=np.int32)
+            return np.arange(n + 1, dtype=np.int32), top.astype(np.int32)
+        order = np.argsort(-scores, axis=1, kind="stable")
+        passed = np.take_along_axis(scores >= self.thresholds, order, axis=1)
+        passed[:, 0] = True  # the top label, whether or not it reaches its threshold
+        offsets = np.zeros(n + 1, dtype=np.int32)
+        np.cumsum(passed.sum(axis=1), out=offsets[1:])
+        return offsets, order[passed].astype(np.int32)
+
+    def emotions(self, scores: np.ndarray) -> list[list[str]]:
+        """Per row of `scores`, the labels whose score reaches their threshold, highest first;
+        never empty; exactly `[top label]` for a single-label model."""
+        offsets, ids = self.emotion_indices(scores)
+        flat = self._label_array[ids].tolist()
+        bounds = offsets.tolist()
+        return [flat[a:b] for a, b in itertools.pairwise(bounds)]
 
     def fp32_agreement(self, texts: Sequence[str]) -> float:
         """Share of `texts` whose top label matches the same model in fp32 (1.0 for fp32).
@@ -319,8 +384,9 @@ class EmotionClassifier:
         if self._switch_attention:
             self._use_attention(self._eager if longest <= self._eager_max_tokens else "sdpa")
         with torch.inference_mode():
-            logits = self._runner(input_ids=ids_t, attention_mask=mask_t).logits
-            proba = torch.softmax(logits.float(), dim=-1)
+            logits = self._runner(input_ids=ids_t, attention_mask=mask_t).logits.float()
+            # Sigmoid in place: as cheap as the softmax (no extra tensor per batch).
+            proba = logits.sigmoid_() if self.multi_label else torch.softmax(logits, dim=-1)
         if not non_blocking:
             scores = proba.cpu().numpy()
             return lambda: scores
@@ -378,3 +444,34 @@ def _compile_model(model: Any, device: str) -> Any:
         {"freezing": True} if device == "cpu" else None
     )
     return torch.compile(model, dynamic=True, options=options)
+
+
+def model_labels(config: Any) -> list[str]:
+    """Label names in id order, from a transformers config's id2label."""
+    return [str(config.id2label[i]) for i in sorted(int(k) for k in config.id2label)]
+
+
+def is_multi_label(config: Any, source: str) -> bool:
+    """Sigmoid or softmax, chosen as transformers' TextClassificationPipeline does."""
+    problem_type = getattr(config, "problem_type", None)
+    if problem_type == "regression":
+        raise EmolabelError(
+            f"model {source} is a regression model (problem_type regression), not a classifier: "
+            "pass a classification model"
+        )
+    return problem_type == "multi_label_classification" or len(config.id2label) == 1
+
+
+def check_info_agrees(info: dict[str, Any], config: Any, source: str) -> None:
+    """emolabel.json's `multi_label` must match the activation config.json implies."""
+    stated = info.get("multi_label")
+    if stated is None:
+        return
+    implied = is_multi_label(config, source)
+    if bool(stated) != implied:
+        raise EmolabelError(
+            f"{Path(source) / MODEL_INFO_FILE} says multi_label {str(bool(stated)).lower()} but "
+            f"config.json's problem_type ({getattr(config, 'problem_type', None)}) means "
+            f"{'sigmoid' if implied else 'softmax'} scores: set config.json's problem_type to "
+            f"{'multi_label_classification' if stated else 'single_label_classification'}"
+        )

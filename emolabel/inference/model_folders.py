@@ -9,11 +9,14 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from emolabel.errors import EmolabelError
 
 BUILTIN_MODELS_DIR = Path(__file__).parent.parent / "models"
 DEFAULT_MODEL_NAME = "emotion-minilm"
 MODEL_INFO_FILE = "emolabel.json"  # emolabel's own record of a model: how made, thresholds
+DEFAULT_THRESHOLD = 0.5  # a multi-label model's decision threshold where none is stored
 # A hub id: `name` or `owner/name` (callers that need the owner check for the slash).
 HUB_ID_PATTERN = re.compile(r"^[A-Za-z0-9][\w.\-]*(/[\w.\-]+)?$")
 
@@ -103,3 +106,42 @@ def _read_json_object(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise EmolabelError(f"{path} holds a JSON {type(data).__name__}, not an object: re-save it")
     return data
+
+
+def label_thresholds(
+    info: dict[str, Any],
+    labels: list[str],
+    *,
+    source: str,
+    threshold: float | None = None,
+) -> np.ndarray:
+    """Per-label decision thresholds (float32, label order): `threshold` for every label when
+    given, else emolabel.json's `"thresholds": {label: t}`, 0.5 for a label it does not name."""
+    if threshold is not None:
+        if not 0.0 <= threshold <= 1.0:
+            raise EmolabelError(f"--threshold {threshold}: use a number from 0 to 1")
+        return np.full(len(labels), threshold, dtype=np.float32)
+    out = np.full(len(labels), DEFAULT_THRESHOLD, dtype=np.float32)
+    stored = info.get("thresholds")
+    if stored is None:
+        return out
+    where = f"{Path(source) / MODEL_INFO_FILE}"
+    if not isinstance(stored, dict):
+        raise EmolabelError(
+            f'{where}: "thresholds" must map each label to a number from 0 to 1; fix or '
+            "re-train the model, or pass --threshold"
+        )
+    position = {label: i for i, label in enumerate(labels)}
+    for label, value in stored.items():
+        if label not in position:
+            raise EmolabelError(
+                f'{where}: "thresholds" names {label!r}, which is not one of the model\'s labels '
+                f"({', '.join(labels)}): fix the file or pass --threshold"
+            )
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            raise EmolabelError(
+                f'{where}: "thresholds" gives {label!r} the value {value!r}: use a number from '
+                "0 to 1, or pass --threshold"
+            )
+        out[position[label]] = value
+    return out
