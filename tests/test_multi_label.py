@@ -94,6 +94,7 @@ def test_emotions_follow_thresholds_highest_first(multi_dir: Path) -> None:
             [0.2, 0.55, 0.95, 0.1, 0.7, 0.2],  # love, fear, joy (highest first), not sadness
             [0.05, 0.4, 0.8, 0.2, 0.3, 0.1],  # none reaches: the top label, love
             [0.1, 0.5, 0.0, 0.3, 0.0, 0.0],  # exactly at the threshold counts
+            [0.0, 0.6, 0.85, 0.0, 0.0, 0.0],  # the top label (love) misses, joy reaches
         ],
         dtype=np.float32,
     )
@@ -101,10 +102,15 @@ def test_emotions_follow_thresholds_highest_first(multi_dir: Path) -> None:
         ["love", "fear", "joy", "sadness"],
         ["love"],
         ["joy", "anger", "sadness"],
+        ["joy"],
     ]
     offsets, ids = clf.emotion_indices(scores)
-    assert offsets.tolist() == [0, 4, 5, 8] and ids.tolist() == [2, 4, 1, 0, 2, 1, 3, 0]
+    assert offsets.tolist() == [0, 4, 5, 8, 9] and ids.tolist() == [2, 4, 1, 0, 2, 1, 3, 0, 1]
     assert clf.emotions(np.empty((0, 6), dtype=np.float32)) == []
+    column = clf.emotions_array(scores)
+    assert str(column.type) == "list<item: string>"
+    assert column.to_pylist() == clf.emotions(scores)
+    assert clf.emotions_array(np.empty((0, 6), dtype=np.float32)).to_pylist() == []
 
 
 def test_stored_thresholds_are_used_and_threshold_overrides(
@@ -119,7 +125,7 @@ def test_stored_thresholds_are_used_and_threshold_overrides(
     assert clf.thresholds.tolist() == [0.5, 0.0, 0.5, 0.5, 1.0, 0.5]
     for p in clf.predict(TEXTS):
         assert "joy" in p.emotions  # threshold 0: always reached
-        assert "fear" not in p.emotions or p.label == "fear"  # 1.0: only as the top label
+        assert "fear" not in p.emotions  # 1.0 is never reached, and joy always is
         expected = [
             k
             for k, v in sorted(p.scores.items(), key=lambda kv: -kv[1])
@@ -192,3 +198,22 @@ def test_classify_threshold_option(multi_dir: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "--threshold FLOAT" in CliRunner().invoke(main, ["classify", "--help"]).output
+
+
+@pytest.mark.parametrize("kind", ["sigmoid", "ties", "unbounded"])
+def test_vectorised_emotions_equal_a_row_by_row_reference(multi_dir: Path, kind: str) -> None:
+    clf = EmotionClassifier.load(multi_dir, device="cpu", precision="fp32")
+    clf.thresholds = np.array([0.5, 0.3, 0.7, 0.5, 0.2, 0.9], dtype=np.float32)
+    rng = np.random.default_rng(0)
+    scores = rng.random((2000, 6)).astype(np.float32) ** 2
+    if kind == "ties":
+        scores = np.round(scores * 4) / 4
+    elif kind == "unbounded":  # any scores, not only probabilities
+        scores = rng.standard_normal((2000, 6)).astype(np.float32)
+    expected = []
+    for row in scores:
+        order = np.argsort(-row, kind="stable")
+        kept = [EMOTIONS[i] for i in order if row[i] >= clf.thresholds[i]]
+        expected.append(kept or [EMOTIONS[order[0]]])
+    assert clf.emotions(scores) == expected
+    assert clf.emotions_array(scores).to_pylist() == expected

@@ -290,8 +290,9 @@ class EmotionClassifier:
     # ----------------------------------------------------------------- emotions
     def emotion_indices(self, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The `emotions` of each row as (offsets int32 (n+1,), label ids int32): row i's
-        labels are `ids[offsets[i]:offsets[i+1]]`, highest score first, never empty (the top
-        label when none reaches its threshold; only the top label for a single-label model).
+        labels are `ids[offsets[i]:offsets[i+1]]`, those whose score reaches their threshold,
+        highest score first; the top label alone when none does, and always for a
+        single-label model.
 
         The layout of an Arrow list array, so annotate builds its `emotions` column from it
         with no per-row Python.
@@ -300,12 +301,21 @@ class EmotionClassifier:
         if not self.multi_label or n == 0:
             top = scores.argmax(axis=1) if n else np.empty(0, dtype=np.int32)
             return np.arange(n + 1, dtype=np.int32), top.astype(np.int32)
-        order = np.argsort(-scores, axis=1, kind="stable")
-        passed = np.take_along_axis(scores >= self.thresholds, order, axis=1)
-        passed[:, 0] = True  # the top label, whether or not it reaches its threshold
+        passed = scores >= self.thresholds
+        empty = np.flatnonzero(~passed.any(axis=1))
+        passed[empty, scores[empty].argmax(axis=1)] = True  # none reached: the top label
+        rows, cols = np.nonzero(passed)  # row-major: each row's labels together
+        # Sort only the labels that passed (1-3 a row), by row, then score descending; stable,
+        # so ties keep label order. Scores in [0, 1] sort
+        # on one float64 key, row * 2 + (1 - score): 40x faster than lexsort on two keys.
+        passed_scores = scores[rows, cols].astype(np.float64)
+        if passed_scores.size and passed_scores.min() >= 0.0 and passed_scores.max() <= 1.0:
+            order = np.argsort(rows * 2.0 + (1.0 - passed_scores), kind="stable")
+        else:
+            order = np.lexsort((-passed_scores, rows))
         offsets = np.zeros(n + 1, dtype=np.int32)
-        np.cumsum(passed.sum(axis=1), out=offsets[1:])
-        return offsets, order[passed].astype(np.int32)
+        np.cumsum(np.bincount(rows, minlength=n), out=offsets[1:])
+        return offsets, cols[order].astype(np.int32)
 
     def emotions(self, scores: np.ndarray) -> list[list[str]]:
         """Per row of `scores`, the labels whose score reaches their threshold, highest first;
@@ -314,6 +324,15 @@ class EmotionClassifier:
         flat = self._label_array[ids].tolist()
         bounds = offsets.tolist()
         return [flat[a:b] for a, b in itertools.pairwise(bounds)]
+
+    def emotions_array(self, scores: np.ndarray) -> Any:
+        """`emotions` as a pyarrow list<string> array, built from emotion_indices in C (no
+        per-row Python): the column annotate writes."""
+        import pyarrow as pa
+
+        offsets, ids = self.emotion_indices(scores)
+        values = pa.array(self.labels, type=pa.string()).take(pa.array(ids))
+        return pa.ListArray.from_arrays(pa.array(offsets, type=pa.int32()), values)
 
     def fp32_agreement(self, texts: Sequence[str]) -> float:
         """Share of `texts` whose top label matches the same model in fp32 (1.0 for fp32).
