@@ -250,7 +250,8 @@ def _read_json_object(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise EmolabelError(f"cannot read {path}: {exc.strerror or exc}") from None
     if not isinstance(data, dict):
-        raise EmolabelError(f"{path} holds a JSON {type(data).__name__}, not an object: re-save it")
+        kind = {list: "an array", str: "a string", type(None): "null"}.get(type(data), "a number")
+        raise EmolabelError(f"{path} holds {kind}, not a JSON object: re-save it")
     return data
 
 
