@@ -295,8 +295,9 @@ def infer_json_schema(
             if {seen, kind} != {"a number"}:
                 stringify.add(key)
     rows = [stringified(record, stringify) for _, record in group]
+    keys = dict.fromkeys(key for row in rows for key in row)  # every key, not only row 1's
     try:
-        table = pa.Table.from_pylist(rows)
+        table = pa.Table.from_pydict({key: [row.get(key) for row in rows] for key in keys})
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise EmolabelError(
             f"{path}: the first {len(rows)} records mix value types within a key ({exc}); "
