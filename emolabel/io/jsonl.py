@@ -34,6 +34,7 @@ class JsonLinesFile:
         on_error: str,
         choose: bool = True,
         exclude: Collection[str] = (),
+        keep_lines: bool = False,
     ) -> None:
         self.path = path
         self.gzipped = gzipped
@@ -41,7 +42,8 @@ class JsonLinesFile:
         self.encoding_errors = encoding_errors
         self.on_error = on_error
         self.rejected: list[RowError] = []
-        self.lines: list[int] = []  # the line each row given out starts on
+        self.keep_lines = keep_lines
+        self.lines: list[int] = []  # with keep_lines: the line each row given out starts on
         self._position: Callable[[], int] = lambda: 0
         self._key_checks_left = batch_rows  # the records that fix the schema
         self.is_array = starts_with_array(path, gzipped)
@@ -83,7 +85,10 @@ class JsonLinesFile:
             if not line.strip():
                 continue
             try:
-                record = self._parse(number, line)
+                if self._key_checks_left > 0:
+                    record = self._parse_checking_keys(number, line)
+                else:
+                    record = json.loads(line)
             except json.JSONDecodeError as exc:
                 reason = f"malformed JSON ({exc.msg} at column {exc.colno})"
                 self._reject_or_raise(number, line, reason, "fix the line or pass --on-error skip")
@@ -93,17 +98,15 @@ class JsonLinesFile:
                     number, line, "not a JSON object", "write one {...} object per line"
                 )
                 continue
-            if ("\\ud" in line or "\\uD" in line) and has_surrogate(record):
+            if "\\u" in line and ("\\ud" in line or "\\uD" in line) and has_surrogate(record):
                 record = self._lone_surrogates(number, line, record)
                 if record is None:
                     continue
             yield number, record
 
-    def _parse(self, number: int, line: str) -> Any:
-        """The line's value; the records that fix the schema are checked for a key given
-        twice (json.loads keeps the last one silently)."""
-        if self._key_checks_left <= 0:
-            return json.loads(line)
+    def _parse_checking_keys(self, number: int, line: str) -> Any:
+        """The line's value, checked for a key given twice (json.loads keeps the last one
+        silently): done for the records that fix the schema."""
         self._key_checks_left -= 1
         try:
             return json.loads(line, object_pairs_hook=_unique_keys)
@@ -159,7 +162,8 @@ class JsonLinesFile:
                 f"{self.path} lines {group[0][0]}-{group[-1][0]}: a value's type differs from "
                 f"the first records ({exc}); make each key's type consistent"
             ) from None
-        self.lines += [number for number, _ in group]
+        if self.keep_lines:
+            self.lines += [number for number, _ in group]
         return batch
 
     def _lone_surrogates(self, number: int, line: str, record: dict[str, Any]) -> Any:
