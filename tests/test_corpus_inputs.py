@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from emolabel.errors import EmolabelError
-from emolabel.io import CorpusWriter, OutputClosed, open_corpus
+from emolabel.io import CorpusWriter, OutputClosed, open_corpus, output_format
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -157,6 +157,10 @@ def test_stdout_streams_csv_and_jsonl() -> None:
         assert "".join(lines[: 4 if fmt == "csv" else 3]) == expected
     with pytest.raises(EmolabelError, match="--output-format"):
         CorpusWriter("-", "parquet", pa.schema([("text", pa.string())]))
+    assert output_format("-") == ("jsonl", False)
+    assert output_format("-", "csv") == ("csv", False)
+    with pytest.raises(EmolabelError, match="--output-format jsonl, csv or tsv"):
+        output_format("-", "parquet")
 
 
 def test_closed_pipe_raises_output_closed() -> None:

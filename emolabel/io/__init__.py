@@ -25,6 +25,7 @@ from emolabel.io.formats import (
     MAX_BLOCK_BYTES,
     ON_ERROR,
     OUTPUT_FORMATS,
+    STDOUT_FORMATS,
     TEXT_COLUMN_NAMES,
     EncodingErrors,
     InputFormat,
@@ -37,7 +38,7 @@ from emolabel.io.inputs import resolve_inputs
 from emolabel.io.reader import CorpusReader, RowError
 from emolabel.io.stdin import SNIFFABLE_FORMATS
 from emolabel.io.table import LoadedTable, read_table
-from emolabel.io.writer import STDOUT_FORMATS, CorpusWriter, OutputClosed, rechunk
+from emolabel.io.writer import CorpusWriter, OutputClosed, rechunk
 
 __all__ = [
     "DEFAULT_BLOCK_BYTES",

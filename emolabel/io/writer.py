@@ -18,10 +18,9 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from emolabel.errors import EmolabelError
-from emolabel.io.formats import LIST_SEPARATOR
+from emolabel.io.formats import LIST_SEPARATOR, STDOUT_FORMATS
 
 STDOUT = "-"
-STDOUT_FORMATS = ("jsonl", "csv", "tsv")
 
 
 class OutputClosed(EmolabelError):
