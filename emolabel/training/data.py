@@ -26,8 +26,14 @@ from emolabel.training.cleaning import (
     label_counts,
     stratified_split,
 )
-from emolabel.training.hub_datasets import (
+from emolabel.training.data_options import (
     DEFAULT_HUB_DATASET,
+    DEFAULT_ON_ERROR,
+    DEFAULT_UNMAPPED_LABELS,
+    OnError,
+    UnmappedLabels,
+)
+from emolabel.training.hub_datasets import (
     HUB_ID_PATTERN,
     hub_offline,
     hub_reachable,
@@ -37,9 +43,7 @@ from emolabel.training.labels import (
     DAIR_AI_EMOTION_LABELS,
     LabelMap,
     LabelReader,
-    OnError,
     build_label_map,
-    UnmappedLabels,
     load_label_map,
     read_label_map,
     read_names_file,
@@ -205,8 +209,8 @@ def load_training_data(
     multi_label: bool | None = None,
     label_separator: str | None = None,
     label_names: str | os.PathLike[str] | None = None,
-    unmapped_labels: UnmappedLabels = "keep",
-    on_error: OnError = "fail",
+    unmapped_labels: UnmappedLabels = DEFAULT_UNMAPPED_LABELS,
+    on_error: OnError = DEFAULT_ON_ERROR,
     val_fraction: float = 0.1,
     seed: int = 42,
 ) -> TrainingData:
@@ -288,8 +292,8 @@ def load_labelled_split(
     multi_label: bool | None = None,
     label_separator: str | None = None,
     label_names: str | os.PathLike[str] | None = None,
-    unmapped_labels: UnmappedLabels = "keep",
-    on_error: OnError = "fail",
+    unmapped_labels: UnmappedLabels = DEFAULT_UNMAPPED_LABELS,
+    on_error: OnError = DEFAULT_ON_ERROR,
 ) -> LabelledTexts:
     """One labelled split for evaluation: a whole file, or the named split of a folder/hub id.
 

@@ -11,10 +11,10 @@ from urllib.parse import urlparse
 import pyarrow as pa
 
 from emolabel.errors import EmolabelError
+from emolabel.training.data_options import DEFAULT_HUB_DATASET
 from emolabel.training.layouts import SPLIT_ALIASES, RawSplit, Source, pick_columns
 from emolabel.training.table_reader import LoadedTable
 
-DEFAULT_HUB_DATASET = "dair-ai/emotion"
 HUB_ID_PATTERN = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")
 HUB_LAYOUT = "hub dataset"
 

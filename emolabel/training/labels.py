@@ -11,12 +11,10 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from emolabel.errors import EmolabelError
-
-UnmappedLabels = Literal["keep", "drop"]
-OnError = Literal["fail", "skip"]
+from emolabel.training.data_options import OnError, UnmappedLabels
 
 # dair-ai/emotion's own integer encoding (its HF ClassLabel order, not alphabetical).
 DAIR_AI_EMOTION_LABELS = ("sadness", "joy", "love", "anger", "fear", "surprise")
