@@ -84,7 +84,7 @@ __all__ = [
 ]
 
 Sources = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
-LabelMapSpec = str | Mapping[str, Sequence[str]] | LabelMap | None
+LabelMapSpec = str | os.PathLike[str] | Mapping[str, Sequence[str]] | LabelMap | None
 
 
 @dataclass
@@ -413,8 +413,8 @@ def _read_options(
 def _label_map(spec: LabelMapSpec) -> LabelMap | None:
     if spec is None or isinstance(spec, LabelMap):
         return spec
-    if isinstance(spec, str):
-        return load_label_map(spec)
+    if isinstance(spec, (str, os.PathLike)):
+        return load_label_map(os.fspath(spec))
     return build_label_map("(given map)", {g: tuple(m) for g, m in spec.items()}, "the label map")
 
 
@@ -483,7 +483,7 @@ def _hold_out_validation(
         item.validation_from = f"file ({Path(raw.source).name})"
         return
     if raw is not None:
-        warnings.append(f"{raw.source} has no usable rows; split train instead")
+        warnings.append(f"{Path(raw.source).name} has no usable rows; split train instead")
     item.splits["validation"] = stratified_split(item.splits["train"], fraction, seed)
     item.validation_from = f"stratified {fraction:g} of train (seed {seed})"
 
@@ -571,7 +571,7 @@ def _summary_of(item: _CleanSource) -> SourceSummary:
 
 
 def _detected(read: list[_CleanSource], is_multi: bool, forced: bool | None) -> list[str]:
-    lines = [item.source.describe() for item in read]
+    lines = [item.source.describe(item.name) for item in read]
     if is_multi:
         rows = sum(
             sum(1 for names in split.labels if len(names) > 1)

@@ -100,11 +100,12 @@ class Source:
     is_hub: bool = False
     layouts: list[Layout] = field(default_factory=list)
 
-    def describe(self) -> str:
+    def describe(self, name: str) -> str:
+        """`name: layout(s), ids named by FILE`: what was detected, with no local path."""
         kinds = sorted(set(self.layouts))
         names = [s.names_file for s in self.splits.values() if s.names_file]
         named = f", ids named by {Path(names[0]).name}" if names else ""
-        return f"{self.given}: {' + '.join(kinds)}{named}"
+        return f"{name}: {' + '.join(kinds)}{named}"
 
 
 def read_folder(folder: Path, text_column: str | None, label_column: str | None) -> Source:
