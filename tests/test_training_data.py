@@ -380,7 +380,7 @@ def test_float_labels(tmp_path: Path) -> None:
 
 def test_invalid_json_line(tmp_path: Path) -> None:
     (tmp_path / "d.jsonl").write_text('{"text": "a", "label": "joy"}\n{broken\n')
-    assert "d.jsonl:2 is not valid JSON" in error_of(tmp_path / "d.jsonl")
+    assert "d.jsonl line 2: malformed JSON" in error_of(tmp_path / "d.jsonl")  # io's message
 
 
 def test_not_utf8(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import pyarrow as pa
 from emolabel.errors import EmolabelError
 from emolabel.training.data_options import DEFAULT_HUB_DATASET
 from emolabel.training.layouts import SPLIT_ALIASES, RawSplit, Source, pick_columns
-from emolabel.training.table_reader import LoadedTable
+from emolabel.io import LoadedTable
 
 HUB_ID_PATTERN = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")
 HUB_LAYOUT = "hub dataset"

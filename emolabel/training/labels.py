@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -156,6 +157,20 @@ def find_names_file(folder: Path) -> Path | None:
     return None
 
 
+INTEGER = re.compile(r"^-?\d+(\.0*)?$")
+DECIMAL = re.compile(r"^-?\d*\.\d+$")
+
+
+def _number_or_name(token: str) -> int | float | str:
+    """`3` / `3.0` -> the id 3, `0.5` -> 0.5 (refused as a class), anything else the name."""
+    text = token.strip()
+    if INTEGER.match(text):
+        return int(float(text)) if "." in text else int(text)
+    if DECIMAL.match(text):
+        return float(text)
+    return text
+
+
 @dataclass
 class LabelReader:
     """Turns one source's label cells into tuples of (mapped) names, one row at a time.
@@ -212,6 +227,8 @@ class LabelReader:
         return tokens
 
     def _name(self, token: Any, where: str) -> str:
+        if isinstance(token, str):
+            token = _number_or_name(token)  # CSV cells and stringified JSON arrive as text
         if isinstance(token, bool):
             token = int(token)
         if isinstance(token, float):
@@ -221,8 +238,6 @@ class LabelReader:
                     "or integer ids"
                 )
             token = int(token)
-        if isinstance(token, str) and self.names is not None and token.strip().isdigit():
-            token = int(token.strip())  # "8,20" in a file whose ids a names file names
         if isinstance(token, int):
             self.kinds.add("id")
             if self.names is None:

@@ -20,9 +20,9 @@ from typing import Any
 import pyarrow as pa
 
 from emolabel.errors import EmolabelError
-from emolabel.io.corpus import choose_text_column
+from emolabel.io import LoadedTable, choose_text_column, read_table
+from emolabel.io.columns import string_column_names
 from emolabel.training.labels import find_names_file, read_names_file
-from emolabel.training.table_reader import LoadedTable, read_table
 
 SPLIT_ALIASES = {
     "train": "train",
@@ -173,7 +173,7 @@ def read_data_file(
         return read_semicolon_lines(path, split)
     if kind == "tsv" and text_column is None and label_column is None and is_goemotions(path):
         return read_goemotions_tsv(path, split)
-    loaded = read_table(path, format=None if kind != "json" else "json", choose=False)
+    loaded = read_table(path, choose=False)
     raw = pick_columns(loaded, split, text_column, label_column)
     names_file = find_names_file(path.parent)
     if names_file is not None:
@@ -360,15 +360,9 @@ def pick_columns(
 
 
 def choose_text(path: Path, schema: pa.Schema, requested: str | None, exclude: str | None) -> str:
-    """annotate's text-column rule (io.choose_text_column) over the columns but the label's."""
-    if exclude is not None and requested is None:
-        schema = pa.schema([f for f in schema if f.name != exclude])
-    strings = [
-        f.name
-        for f in schema
-        if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
-    ]
-    return choose_text_column(path, schema, requested, strings)
+    """annotate's text-column rule (io.choose_text_column), never picking the label column."""
+    excluded = () if exclude is None else (exclude,)
+    return choose_text_column(path, schema, requested, string_column_names(schema), exclude=excluded)
 
 
 def detect_column(names: list[str], candidates: Sequence[str], exclude: str | None) -> str | None:
