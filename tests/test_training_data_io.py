@@ -114,3 +114,11 @@ def test_train_cli_missing_folder_is_named_before_the_hub(
     result = CliRunner().invoke(main, ["train", "--data", "data/emotion", "-o", "m", "-q"])
     assert result.exit_code == 2
     assert "--data data/emotion: no such file or folder here" in result.output
+
+
+def test_models_json_records_the_dataset_name_not_a_path() -> None:
+    result = CliRunner().invoke(main, ["models", "--json"])
+    assert result.exit_code == 0, result.output
+    models = [json.loads(line) for line in result.output.splitlines() if line.strip()]
+    assert models
+    assert [m["data"] for m in models] == ["dair-ai/emotion"]  # was ../shared/data/emotion
