@@ -231,7 +231,9 @@ def test_two_unnamed_string_columns_are_ambiguous_as_for_annotate(tmp_path: Path
     frame.write_parquet(tmp_path / "d.parquet")
     message = error_of(tmp_path / "d.parquet", val_fraction=0.25)
     assert "cannot tell which column holds the text" in message and "--text-column" in message
-    data = load_training_data(tmp_path / "d.parquet", text_column="sentence_body", val_fraction=0.25)
+    data = load_training_data(
+        tmp_path / "d.parquet", text_column="sentence_body", val_fraction=0.25
+    )
     assert (data.text_column, data.label_column) == ("sentence_body", "y_true")
 
 

@@ -16,8 +16,11 @@ from emolabel.errors import EmolabelError
 from emolabel.io import open_corpus
 from emolabel.training.data import load_training_data
 
-ROWS = [(f"{w} text number {i}", y) for i in range(6) for w, y in
-        (("happy", "joy"), ("sad", "sadness"), ("angry", "anger"))]
+ROWS = [
+    (f"{w} text number {i}", y)
+    for i in range(6)
+    for w, y in (("happy", "joy"), ("sad", "sadness"), ("angry", "anger"))
+]
 
 
 def write_csv(path: Path, columns: dict[str, list[str]]) -> Path:
@@ -63,12 +66,17 @@ def test_annotate_and_train_choose_the_same_text_column(
 
 
 def test_gzipped_csv_jsonl_and_tsv_read_like_plain_ones(tmp_path: Path) -> None:
-    plain = write_csv(tmp_path / "d.csv", {"text": [t for t, _ in ROWS], "label": [y for _, y in ROWS]})
+    plain = write_csv(
+        tmp_path / "d.csv", {"text": [t for t, _ in ROWS], "label": [y for _, y in ROWS]}
+    )
     want = load_training_data(plain, val_fraction=0.3)
     for name, body in (
         ("d.csv.gz", plain.read_bytes()),
         ("d.tsv.gz", plain.read_text().replace(",", "\t").encode()),
-        ("d.jsonl.gz", "".join(json.dumps({"text": t, "label": y}) + "\n" for t, y in ROWS).encode()),
+        (
+            "d.jsonl.gz",
+            "".join(json.dumps({"text": t, "label": y}) + "\n" for t, y in ROWS).encode(),
+        ),
     ):
         (tmp_path / name).write_bytes(gzip.compress(body))
         got = load_training_data(tmp_path / name, val_fraction=0.3)
@@ -92,9 +100,24 @@ def test_train_cli_on_a_gzipped_csv(tmp_path: Path, tiny_model_dir: Path) -> Non
     result = CliRunner().invoke(
         main,
         [
-            "train", "--data", str(tmp_path / "x.csv.gz"), "-o", str(out), "-q",
-            "--base-model", str(tiny_model_dir), "--epochs", "1", "--threads", "1",
-            "--precision", "fp32", "--batch-size", "8", "--max-length", "16",
+            "train",
+            "--data",
+            str(tmp_path / "x.csv.gz"),
+            "-o",
+            str(out),
+            "-q",
+            "--base-model",
+            str(tiny_model_dir),
+            "--epochs",
+            "1",
+            "--threads",
+            "1",
+            "--precision",
+            "fp32",
+            "--batch-size",
+            "8",
+            "--max-length",
+            "16",
         ],
     )
     assert result.exit_code == 0, result.output

@@ -52,7 +52,8 @@ def write_goemotions(folder: Path) -> Path:
 
 def label_sets(data: TrainingData, split: str) -> dict[str, set[str]]:
     rows = data.splits[split]
-    return {t: {data.labels[i] for i in ids} for t, ids in zip(rows["text"], rows["labels"])}
+    pairs = zip(rows["text"], rows["labels"], strict=True)
+    return {t: {data.labels[i] for i in ids} for t, ids in pairs}
 
 
 def error_of(*args: object, **kwargs: object) -> str:
@@ -221,7 +222,10 @@ def test_unmapped_labels_drop_and_rows_left_without_labels(tmp_path: Path) -> No
     message = error_of(tmp_path / "d.txt", label_map=the_map, unmapped_labels="drop")
     assert "d.txt:3: label(s) 'joy' are all unknown to the label map" in message
     data = load_training_data(
-        tmp_path / "d.txt", label_map=the_map, unmapped_labels="drop", on_error="skip",
+        tmp_path / "d.txt",
+        label_map=the_map,
+        unmapped_labels="drop",
+        on_error="skip",
         val_fraction=0.25,
     )
     assert data.labels == ["bad", "good"]
@@ -283,7 +287,9 @@ def test_union_of_three_sources_with_ekman(tmp_path: Path) -> None:
     assert data.dataset_name == "dair-ai/emotion + cardiffnlp/tweet_eval (emotion) + goemotions"
     vs = data.validation_sources
     assert list(vs) == ["dair-ai/emotion", "cardiffnlp/tweet_eval (emotion)", "goemotions"]
-    assert vs["dair-ai/emotion"] == list(range(6)) and vs["cardiffnlp/tweet_eval (emotion)"] == list(range(6, 10))
+    assert vs["dair-ai/emotion"] == list(range(6)) and vs[
+        "cardiffnlp/tweet_eval (emotion)"
+    ] == list(range(6, 10))
     texts = data.splits["validation"]["text"]
     assert [texts[i] for i in vs["goemotions"]] == [t for t, _ in GO_DEV]
     sets = label_sets(data, "train")
@@ -304,7 +310,12 @@ def test_union_without_map_orders_by_source_and_refuses_a_source_twice(tmp_path:
 def test_labelled_split_multi_label_for_evaluation(tmp_path: Path) -> None:
     folder = write_goemotions(tmp_path / "go")
     split = load_labelled_split(folder, split="dev")
-    assert not split.multi_label and split.labels == ["admiration", "sadness", "neutral", "surprise"]
+    assert not split.multi_label and split.labels == [
+        "admiration",
+        "sadness",
+        "neutral",
+        "surprise",
+    ]
     train = load_labelled_split(folder, split="train", label_map="ekman")
     assert train.multi_label and train.labels[0] == ["joy"]
     assert ["joy", "surprise"] in train.labels  # duplicates kept, each row as given

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from emolabel.training.labels import BUILTIN_LABEL_MAPS
 from emolabel.training.data_options import data_default
+from emolabel.training.labels import BUILTIN_LABEL_MAPS
 
 PRESET_HELP = (
     "minilm (default, bundled), distilbert, bert-base, bert-tiny, bert-mini, "

@@ -135,8 +135,9 @@ def report_conflicts(split: CleanSplit) -> None:
     by_text: dict[str, set[LabelSet]] = {}
     for text, names in zip(split.texts, split.labels, strict=True):
         by_text.setdefault(text, set()).add(names)
-    conflicting = [(t, sorted("+".join(s) for s in sets)) for t, sets in by_text.items()
-                   if len(sets) > 1]
+    conflicting = [
+        (t, sorted("+".join(s) for s in sets)) for t, sets in by_text.items() if len(sets) > 1
+    ]
     split.stats.conflicting_texts = len(conflicting)
     split.stats.conflict_examples = [
         f"{t[:60]}{'...' if len(t) > 60 else ''} -> {'/'.join(ls)}"

@@ -224,7 +224,12 @@ def load_training_data(
         raise EmolabelError(f"--val-fraction {val_fraction}: choose a number between 0 and 1")
     given = _source_list(sources)
     options = _read_options(
-        text_column, label_column, label_map, label_separator, label_names, unmapped_labels,
+        text_column,
+        label_column,
+        label_map,
+        label_separator,
+        label_names,
+        unmapped_labels,
         on_error,
     )
     read = [_clean_source(read_source(s, options), options, "train") for s in given]
@@ -248,8 +253,11 @@ def load_training_data(
             "least 2 labels; check --label-column"
         )
     _check_known_labels(read, labels)
-    union = {name: _union(read, name) for name in ("train", "validation", "test")}
-    union = {name: split for name, split in union.items() if split is not None}
+    union: dict[str, CleanSplit] = {}
+    for name in ("train", "validation", "test"):
+        joined = _union(read, name)
+        if joined is not None:
+            union[name] = joined
     overlap = len(set(union["train"].texts) & set(union["validation"].texts))
     if overlap:
         warnings.append(f"{overlap} text(s) occur in both train and validation")
@@ -304,7 +312,12 @@ def load_labelled_split(
     if wanted is None:
         raise EmolabelError(f"--split {split}: choose train, validation (val, dev) or test")
     options = _read_options(
-        text_column, label_column, label_map, label_separator, label_names, unmapped_labels,
+        text_column,
+        label_column,
+        label_map,
+        label_separator,
+        label_names,
+        unmapped_labels,
         on_error,
     )
     source = read_source(data, options, single_file_split=wanted)
@@ -331,7 +344,9 @@ def load_labelled_split(
 
 
 def read_source(
-    data: str | os.PathLike[str], options: _ReadOptions | None = None, *,
+    data: str | os.PathLike[str],
+    options: _ReadOptions | None = None,
+    *,
     single_file_split: str = "train",
 ) -> Source:
     """Read every split of a hub id, a folder or one file (which becomes `single_file_split`).
@@ -362,8 +377,7 @@ def read_source(
         if text == DEFAULT_HUB_DATASET:
             raise
         raise EmolabelError(
-            f"--data {text}: no such file or folder here ({Path.cwd()}); as a hub dataset id: "
-            f"{exc}"
+            f"--data {text}: no such file or folder here ({Path.cwd()}); as a hub dataset id: {exc}"
         ) from None
 
 

@@ -11,17 +11,14 @@ from urllib.parse import urlparse
 import pyarrow as pa
 
 from emolabel.errors import EmolabelError
-from emolabel.training.data_options import DEFAULT_HUB_DATASET
-from emolabel.training.layouts import SPLIT_ALIASES, RawSplit, Source, pick_columns
 from emolabel.io import LoadedTable
+from emolabel.training.layouts import SPLIT_ALIASES, RawSplit, Source, pick_columns
 
 HUB_ID_PATTERN = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")
 HUB_LAYOUT = "hub dataset"
 
 
-def read_hub_dataset(
-    dataset_id: str, text_column: str | None, label_column: str | None
-) -> Source:
+def read_hub_dataset(dataset_id: str, text_column: str | None, label_column: str | None) -> Source:
     """Load a hub dataset with `datasets.load_dataset` (needs network or a local HF cache)."""
     import datasets
 

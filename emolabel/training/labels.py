@@ -87,7 +87,7 @@ def load_label_map(name_or_path: str) -> LabelMap:
         content = json.loads(path.read_text(encoding="utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise EmolabelError(
-            f"{path} is not a JSON label map ({exc}): write {{\"group\": [\"label\", ...]}}"
+            f'{path} is not a JSON label map ({exc}): write {{"group": ["label", ...]}}'
         ) from None
     if not isinstance(content, dict) or not content:
         raise EmolabelError(

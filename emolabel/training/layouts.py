@@ -270,7 +270,7 @@ def read_parallel_text_labels(text_path: Path, split: str) -> RawSplit:
 def is_goemotions(path: Path) -> bool:
     """A header-less TSV whose first line is text<TAB>1,2<TAB>id: the GoEmotions release."""
     try:
-        with (gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")) as f:
+        with gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb") as f:
             first = f.readline(1 << 20).decode("utf-8-sig", errors="replace").rstrip("\r\n")
     except (OSError, EOFError):
         return False
@@ -362,7 +362,9 @@ def pick_columns(
 def choose_text(path: Path, schema: pa.Schema, requested: str | None, exclude: str | None) -> str:
     """annotate's text-column rule (io.choose_text_column), never picking the label column."""
     excluded = () if exclude is None else (exclude,)
-    return choose_text_column(path, schema, requested, string_column_names(schema), exclude=excluded)
+    return choose_text_column(
+        path, schema, requested, string_column_names(schema), exclude=excluded
+    )
 
 
 def detect_column(names: list[str], candidates: Sequence[str], exclude: str | None) -> str | None:
