@@ -1,10 +1,9 @@
 """Labelled data for training and evaluation: `--data` sources -> DatasetDict + labels.
 
-Each source (a hub id, one file, a folder of split files; several sources train on their
-union) is read by its layout (training/layouts.py), its label cells read into names and
-mapped (training/labels.py), then cleaned and split (training/cleaning.py). This module
-joins the sources: one label order, multi-label detection, each source's own validation
-rows kept and indexed, and a record of what was detected and dropped.
+The public entry points. Each source (a hub id, one file, a folder of split files; several
+sources train on their union) is read by its layout (layouts.py, hub_datasets.py), its
+label cells read into names and mapped (labels.py), cleaned and split (cleaning.py), then
+joined (union.py) under one label order (naming.py).
 
 Named data rather than datasets so it never shadows the Hugging Face package.
 """
@@ -19,12 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from emolabel.errors import EmolabelError
 from emolabel.training.cleaning import (
-    CleanSplit,
     SplitStats,
-    clean_split,
     dedupe,
     label_counts,
-    stratified_split,
 )
 from emolabel.training.data_options import (
     DEFAULT_HUB_DATASET,
@@ -42,18 +38,13 @@ from emolabel.training.hub_datasets import (
 from emolabel.training.labels import (
     DAIR_AI_EMOTION_LABELS,
     LabelMap,
-    LabelReader,
     build_label_map,
     load_label_map,
     read_label_map,
     read_names_file,
 )
 from emolabel.training.layouts import (
-    GOEMOTIONS_LAYOUT,
-    PARALLEL_LAYOUT,
-    SEMICOLON_LAYOUT,
     SPLIT_ALIASES,
-    RawSplit,
     Source,
     looks_like_path,
     read_data_file,
@@ -61,6 +52,22 @@ from emolabel.training.layouts import (
     split_of_name,
 )
 from emolabel.training.naming import dataset_name_of, order_labels
+from emolabel.training.union import (
+    CleanSource,
+    ReadOptions,
+    check_known_labels,
+    clean_source,
+    detected_lines,
+    hold_out_validation,
+    joined,
+    multi_label_of,
+    reader_warnings,
+    summed_stats,
+    to_dataset_dict,
+    union_splits,
+    unique_names,
+    validation_index,
+)
 
 if TYPE_CHECKING:
     from datasets import DatasetDict
@@ -179,26 +186,6 @@ class LabelledTexts:
     dataset_name: str = ""
 
 
-@dataclass
-class _ReadOptions:
-    text_column: str | None
-    label_column: str | None
-    label_map: LabelMap | None
-    label_separator: str | None
-    label_names: list[str] | None
-    unmapped_labels: UnmappedLabels
-    on_error: OnError
-
-
-@dataclass
-class _CleanSource:
-    source: Source
-    splits: dict[str, CleanSplit]
-    readers: list[LabelReader]
-    name: str = ""
-    validation_from: str = ""
-
-
 # ----------------------------------------------------------------------------- public API
 def load_training_data(
     sources: Sources = DEFAULT_HUB_DATASET,
@@ -232,16 +219,16 @@ def load_training_data(
         unmapped_labels,
         on_error,
     )
-    read = [_clean_source(read_source(s, options), options, "train") for s in given]
-    is_multi = _multi_label(read, multi_label)
+    read = [clean_source(read_source(s, options), options, "train") for s in given]
+    is_multi = multi_label_of(read, multi_label)
     warnings: list[str] = []
     for item in read:
         for split in item.splits.values():
             dedupe(split, multi_label=is_multi)
-        _hold_out_validation(item, val_fraction, seed, warnings)
+        hold_out_validation(item, val_fraction, seed, warnings)
         item.name = dataset_name_of(item.source)
-        _reader_warnings(item, options, warnings)
-    _unique_names(read)
+        reader_warnings(item, options, warnings)
+    unique_names(read)
     labels = order_labels(
         [(item.source, item.splits["train"], item.readers) for item in read],
         options.label_map,
@@ -249,24 +236,25 @@ def load_training_data(
     )
     if len(labels) < 2:
         raise EmolabelError(
-            f"{_joined(read)} has only one class ({labels[0]!r}): a classifier needs at "
+            f"{joined(read)} has only one class ({labels[0]!r}): a classifier needs at "
             "least 2 labels; check --label-column"
         )
-    _check_known_labels(read, labels)
-    union: dict[str, CleanSplit] = {}
-    for name in ("train", "validation", "test"):
-        joined = _union(read, name)
-        if joined is not None:
-            union[name] = joined
+    check_known_labels(read, labels)
+    return _training_data(read, labels, is_multi, multi_label, options, warnings)
+
+
+def _training_data(
+    read: list[CleanSource],
+    labels: list[str],
+    is_multi: bool,
+    forced: bool | None,
+    options: ReadOptions,
+    warnings: list[str],
+) -> TrainingData:
+    union = union_splits(read)
     overlap = len(set(union["train"].texts) & set(union["validation"].texts))
     if overlap:
         warnings.append(f"{overlap} text(s) occur in both train and validation")
-    validation_sources: dict[str, list[int]] = {}
-    start = 0
-    for item in read:
-        n = len(item.splits["validation"])
-        validation_sources[item.name] = list(range(start, start + n))
-        start += n
     first = read[0].source.splits["train"]
     return TrainingData(
         splits=to_dataset_dict(union, labels, is_multi),
@@ -274,7 +262,7 @@ def load_training_data(
         source=" + ".join(item.source.given for item in read),
         text_column=first.text_column,
         label_column=first.label_column,
-        stats={name: _summed_stats(read, name) for name in union},
+        stats={name: summed_stats(read, name) for name in union},
         validation_from="; ".join(
             item.validation_from if len(read) == 1 else f"{item.name}: {item.validation_from}"
             for item in read
@@ -283,9 +271,9 @@ def load_training_data(
         warnings=warnings,
         multi_label=is_multi,
         dataset_name=" + ".join(item.name for item in read),
-        validation_sources=validation_sources,
+        validation_sources=validation_index(read),
         sources=[_summary_of(item) for item in read],
-        detected=_detected(read, is_multi, multi_label),
+        detected=detected_lines(read, is_multi, forced),
         label_map=options.label_map.name if options.label_map else None,
     )
 
@@ -327,9 +315,9 @@ def load_labelled_split(
             f"{source.given} has no {wanted} split (found: {found}): pass --split with one of "
             "them or --data FILE"
         )
-    item = _clean_source(source, options, wanted, only=wanted)
+    item = clean_source(source, options, wanted, only=wanted)
     clean = item.splits[wanted]
-    is_multi = _multi_label([item], multi_label)
+    is_multi = multi_label_of([item], multi_label)
     return LabelledTexts(
         texts=clean.texts,
         labels=[list(names) for names in clean.labels]
@@ -345,7 +333,7 @@ def load_labelled_split(
 
 def read_source(
     data: str | os.PathLike[str],
-    options: _ReadOptions | None = None,
+    options: ReadOptions | None = None,
     *,
     single_file_split: str = "train",
 ) -> Source:
@@ -404,7 +392,7 @@ def _read_options(
     label_names: str | os.PathLike[str] | None,
     unmapped_labels: UnmappedLabels,
     on_error: OnError,
-) -> _ReadOptions:
+) -> ReadOptions:
     if on_error not in ("fail", "skip"):
         raise EmolabelError(f"--on-error {on_error}: choose fail or skip")
     if unmapped_labels not in ("keep", "drop"):
@@ -413,7 +401,7 @@ def _read_options(
         raise EmolabelError("--label-separator is empty: give the character between labels")
     if unmapped_labels == "drop" and label_map is None:
         raise EmolabelError("--unmapped-labels drop needs a --label-map")
-    return _ReadOptions(
+    return ReadOptions(
         text_column=text_column,
         label_column=label_column,
         label_map=_label_map(label_map),
@@ -432,148 +420,7 @@ def _label_map(spec: LabelMapSpec) -> LabelMap | None:
     return build_label_map("(given map)", {g: tuple(m) for g, m in spec.items()}, "the label map")
 
 
-def _clean_source(
-    source: Source, options: _ReadOptions, needed: str, only: str | None = None
-) -> _CleanSource:
-    if needed not in source.splits:
-        found = ", ".join(sorted(source.splits)) or "none"
-        raise EmolabelError(
-            f"{source.given} has no training split (found: {found}): name the training file "
-            "train.<ext>, or pass one file with --data FILE"
-        )
-    splits: dict[str, CleanSplit] = {}
-    readers: list[LabelReader] = []
-    for name, raw in source.splits.items():
-        if only is not None and name != only:
-            continue
-        reader = _reader_for(raw, options)
-        readers.append(reader)
-        splits[name] = clean_split(raw, reader)
-    if not splits[needed].texts:
-        raw = source.splits[needed]
-        raise EmolabelError(
-            f"{raw.source} has no usable rows (every text is empty or every label missing): "
-            "check --text-column/--label-column"
-            + (f"; first unreadable label: {readers[0].first_skip}" if readers[0].skipped else "")
-        )
-    return _CleanSource(source, splits, readers)
-
-
-def _reader_for(raw: RawSplit, options: _ReadOptions) -> LabelReader:
-    names = options.label_names if options.label_names is not None else raw.label_names
-    return LabelReader(
-        source=raw.source + (f" column {raw.label_column}" if raw.label_column else ""),
-        names=names,
-        separator=options.label_separator or raw.separator,
-        label_map=options.label_map,
-        unmapped=options.unmapped_labels,
-        on_error=options.on_error,
-    )
-
-
-def _multi_label(read: list[_CleanSource], forced: bool | None) -> bool:
-    """Forced, or any row with more than one label; False refuses such a row (file, line)."""
-    for item in read:
-        for name, split in item.splits.items():
-            for index, names in enumerate(split.labels):
-                if len(names) > 1:
-                    if forced is False:
-                        raw = item.source.splits[name]
-                        where = raw.where(split.origin[index])
-                        raise EmolabelError(
-                            f"{where}: {len(names)} labels ({', '.join(names)}) in single-label "
-                            "mode: drop --single-label, or keep one label per row"
-                        )
-                    return True
-    return bool(forced)
-
-
-def _hold_out_validation(
-    item: _CleanSource, fraction: float, seed: int, warnings: list[str]
-) -> None:
-    validation = item.splits.get("validation")
-    raw = item.source.splits.get("validation")
-    if validation is not None and validation.texts and raw is not None:
-        item.validation_from = f"file ({Path(raw.source).name})"
-        return
-    if raw is not None:
-        warnings.append(f"{Path(raw.source).name} has no usable rows; split train instead")
-    item.splits["validation"] = stratified_split(item.splits["train"], fraction, seed)
-    item.validation_from = f"stratified {fraction:g} of train (seed {seed})"
-
-
-def _reader_warnings(item: _CleanSource, options: _ReadOptions, warnings: list[str]) -> None:
-    unmapped: dict[str, int] = {}
-    skipped = 0
-    for reader in item.readers:
-        skipped += reader.skipped
-        for label, n in reader.unmapped_seen.items():
-            unmapped[label] = unmapped.get(label, 0) + n
-    if unmapped and options.label_map is not None:
-        shown = ", ".join(f"{label} ({n:,})" for label, n in sorted(unmapped.items()))
-        action = "kept as their own classes" if options.unmapped_labels == "keep" else "dropped"
-        warnings.append(
-            f"{item.name}: label(s) not named by the label map {options.label_map.name}, "
-            f"{action}: {shown}"
-        )
-    if skipped:
-        first = next(r.first_skip for r in item.readers if r.first_skip)
-        warnings.append(
-            f"{item.name}: {skipped:,} row(s) with unreadable labels dropped (--on-error "
-            f"skip); first: {first}"
-        )
-    if any(r.numeric for r in item.readers):
-        warnings.append(
-            f"{item.name}: labels are integer ids with no names file; the model's labels will "
-            "be the numbers (give mapping.txt beside the data or --label-names FILE)"
-        )
-
-
-def _unique_names(read: list[_CleanSource]) -> None:
-    seen: dict[str, int] = {}
-    for item in read:
-        if item.name in seen:
-            seen[item.name] += 1
-            item.name = f"{item.name} ({seen[item.name]})"
-        else:
-            seen[item.name] = 1
-
-
-def _check_known_labels(read: list[_CleanSource], labels: list[str]) -> None:
-    known = set(labels)
-    for item in read:
-        for name, split in item.splits.items():
-            unseen = sorted({n for names in split.labels for n in names} - known)
-            if unseen:
-                raw = item.source.splits.get(name)
-                where = raw.source if raw is not None else f"the {name} split"
-                raise EmolabelError(
-                    f"{where}: label(s) {', '.join(map(repr, unseen[:10]))} never occur in "
-                    f"training data ({_joined(read)}): add training rows for them or drop "
-                    "those rows"
-                )
-
-
-def _union(read: list[_CleanSource], name: str) -> CleanSplit | None:
-    parts = [item.splits[name] for item in read if name in item.splits]
-    if not parts:
-        return None
-    union = CleanSplit([], [], SplitStats(), " + ".join(p.source for p in parts))
-    for part in parts:
-        union.texts.extend(part.texts)
-        union.labels.extend(part.labels)
-    return union
-
-
-def _summed_stats(read: list[_CleanSource], name: str) -> SplitStats:
-    total = SplitStats()
-    for item in read:
-        if name in item.splits:
-            total.add(item.splits[name].stats)
-    return total
-
-
-def _summary_of(item: _CleanSource) -> SourceSummary:
+def _summary_of(item: CleanSource) -> SourceSummary:
     return SourceSummary(
         name=item.name,
         given=item.source.given,
@@ -582,44 +429,3 @@ def _summary_of(item: _CleanSource) -> SourceSummary:
         validation_from=item.validation_from,
         stats={name: split.stats for name, split in item.splits.items()},
     )
-
-
-def _detected(read: list[_CleanSource], is_multi: bool, forced: bool | None) -> list[str]:
-    lines = [item.source.describe(item.name) for item in read]
-    if is_multi:
-        rows = sum(
-            sum(1 for names in split.labels if len(names) > 1)
-            for item in read
-            for split in item.splits.values()
-        )
-        why = "forced" if forced else f"{rows:,} rows carry 2 or more labels"
-        lines.append(f"multi-label ({why})")
-    return lines
-
-
-def _joined(read: list[_CleanSource]) -> str:
-    return " + ".join(item.source.splits["train"].source for item in read)
-
-
-def to_dataset_dict(clean: dict[str, CleanSplit], labels: list[str], multi: bool) -> DatasetDict:
-    """train/validation/test as Datasets: `label` ids, or `labels` id lists when multi."""
-    from datasets import ClassLabel, Dataset, DatasetDict, Features, List, Value
-
-    index = {name: i for i, name in enumerate(labels)}
-    column = "labels" if multi else "label"
-    feature: Any = List(ClassLabel(names=labels)) if multi else ClassLabel(names=labels)
-    features = Features({"text": Value("string"), column: feature})
-    order = [name for name in ("train", "validation", "test") if name in clean]
-    out = {}
-    for name in order:
-        split = clean[name]
-        if multi:
-            values: list[Any] = [sorted(index[n] for n in names) for names in split.labels]
-        else:
-            values = [index[names[0]] for names in split.labels]
-        out[name] = Dataset.from_dict({"text": split.texts, column: values}, features=features)
-    return DatasetDict(out)
-
-
-# The layouts' names, for callers that want to say what a source is.
-LAYOUTS = (SEMICOLON_LAYOUT, PARALLEL_LAYOUT, GOEMOTIONS_LAYOUT)
