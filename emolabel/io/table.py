@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 
 from emolabel.errors import EmolabelError
 from emolabel.io.columns import choose_text_column, string_column_names
-from emolabel.io.corpus import check_reader_options
+from emolabel.io.corpus import check_delimiter, check_reader_options
 from emolabel.io.delimited import DelimitedFile
 from emolabel.io.formats import detect_format
 from emolabel.io.jsonl import JsonLinesFile
@@ -65,6 +65,7 @@ def read_table(
     if file.is_dir():
         raise EmolabelError(f"{file} is a folder: pass a file")
     check_reader_options(encoding_errors, on_error)
+    delimiter = check_delimiter(delimiter)
     fmt, gzipped = detect_format(file, format)
     if file.stat().st_size == 0:
         raise EmolabelError(f"{file} is empty: pass a file with a header and rows")
