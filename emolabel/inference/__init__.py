@@ -1,6 +1,6 @@
 """Running a model: EmotionClassifier, text encoding with head+tail truncation, devices and
-precision, model folders, batch planning, attention and the allocator settings that keep
-inference fast.
+precision, model folders, the emotions rule (activation, thresholds), batch planning,
+attention and the allocator settings that keep inference fast.
 
 Names load lazily, so the CLI can read DEFAULT_HEAD_TOKENS or the Precision choices without
 importing numpy or torch (`--help` stays fast).
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         resolve_device,
         resolve_precision,
     )
+    from emolabel.inference.emotions import emotion_indices, is_multi_label
     from emolabel.inference.encoding import (
         MAX_LENGTH_CAP,
         EncodedTexts,
@@ -60,6 +61,7 @@ _MODULES = {
         "resolve_device",
         "resolve_precision",
     ),
+    "emotions": ("emotion_indices", "is_multi_label"),
     "encoding": ("MAX_LENGTH_CAP", "EncodedTexts", "TextEncoder", "default_max_length"),
     "model_folders": (
         "BUILTIN_MODELS_DIR",
@@ -96,6 +98,8 @@ __all__ = [
     "cpu_bf16_is_fast",
     "cpu_supports_bf16",
     "default_max_length",
+    "emotion_indices",
+    "is_multi_label",
     "read_model_info",
     "resolve_device",
     "resolve_model_source",

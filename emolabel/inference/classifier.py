@@ -3,7 +3,8 @@
 Owns the model, precision casting and the length-sorted batching, so every caller
 (annotate, classify, evaluate, the Ray engine, benchmarks) gets the same predictions from
 the same code. Tokenizing is TextEncoder's (encoding.py), device and precision choice
-devices.py's, folder checks model_folders.py's.
+devices.py's, folder checks model_folders.py's, sigmoid-or-softmax and thresholds
+emotions.py's.
 """
 
 from __future__ import annotations
@@ -28,10 +29,10 @@ from emolabel.inference.devices import (
     resolve_precision,
     torch_dtype,
 )
+from emolabel.inference.emotions import check_info_agrees, emotion_indices, is_multi_label
 from emolabel.inference.encoding import DEFAULT_HEAD_TOKENS, EncodedTexts, TextEncoder
 from emolabel.inference.model_folders import (
     DEFAULT_THRESHOLD,
-    MODEL_INFO_FILE,
     check_vocab_fits,
     label_thresholds,
     loading_errors,
@@ -290,45 +291,20 @@ class EmotionClassifier:
 
     # ----------------------------------------------------------------- emotions
     def emotion_indices(self, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The `emotions` of each row as (offsets int32 (n+1,), label ids int32): row i's
-        labels are `ids[offsets[i]:offsets[i+1]]`, those whose score reaches their threshold,
-        highest score first; the top label alone when none does, and always for a
-        single-label model.
-
-        The layout of an Arrow list array, so annotate builds its `emotions` column from it
-        with no per-row Python.
-        """
-        n = scores.shape[0]
-        if not self.multi_label or n == 0:
-            top = scores.argmax(axis=1) if n else np.empty(0, dtype=np.int32)
-            return np.arange(n + 1, dtype=np.int32), top.astype(np.int32)
-        passed = scores >= self.thresholds
-        empty = np.flatnonzero(~passed.any(axis=1))
-        passed[empty, scores[empty].argmax(axis=1)] = True  # none reached: the top label
-        rows, cols = np.nonzero(passed)  # row-major: each row's labels together
-        # Sort only the labels that passed (1-3 a row), by row, then score descending; stable,
-        # so ties keep label order. Scores in [0, 1] sort
-        # on one float64 key, row * 2 + (1 - score): 40x faster than lexsort on two keys.
-        passed_scores = scores[rows, cols].astype(np.float64)
-        if passed_scores.size and passed_scores.min() >= 0.0 and passed_scores.max() <= 1.0:
-            order = np.argsort(rows * 2.0 + (1.0 - passed_scores), kind="stable")
-        else:
-            order = np.lexsort((-passed_scores, rows))
-        offsets = np.zeros(n + 1, dtype=np.int32)
-        np.cumsum(np.bincount(rows, minlength=n), out=offsets[1:])
-        return offsets, cols[order].astype(np.int32)
+        """Each row's `emotions` as label ids in Arrow list layout (offsets, ids); see
+        emolabel.inference.emotions.emotion_indices."""
+        return emotion_indices(scores, self.thresholds, multi_label=self.multi_label)
 
     def emotions(self, scores: np.ndarray) -> list[list[str]]:
         """Per row of `scores`, the labels whose score reaches their threshold, highest first;
-        never empty; exactly `[top label]` for a single-label model."""
+        the top label when none does; exactly `[top label]` for a single-label model."""
         offsets, ids = self.emotion_indices(scores)
         flat = self._label_array[ids].tolist()
-        bounds = offsets.tolist()
-        return [flat[a:b] for a, b in itertools.pairwise(bounds)]
+        return [flat[a:b] for a, b in itertools.pairwise(offsets.tolist())]
 
     def emotions_array(self, scores: np.ndarray) -> Any:
-        """`emotions` as a pyarrow list<string> array, built from emotion_indices in C (no
-        per-row Python): the column annotate writes."""
+        """`emotions` as a pyarrow list<string> array, built in C (no per-row Python): the
+        column annotate writes."""
         import pyarrow as pa
 
         offsets, ids = self.emotion_indices(scores)
@@ -508,29 +484,3 @@ def _compile_model(model: Any, device: str) -> Any:
 def model_labels(config: Any) -> list[str]:
     """Label names in id order, from a transformers config's id2label."""
     return [str(config.id2label[i]) for i in sorted(int(k) for k in config.id2label)]
-
-
-def is_multi_label(config: Any, source: str) -> bool:
-    """Sigmoid or softmax, chosen as transformers' TextClassificationPipeline does."""
-    problem_type = getattr(config, "problem_type", None)
-    if problem_type == "regression":
-        raise EmolabelError(
-            f"model {source} is a regression model (problem_type regression), not a classifier: "
-            "pass a classification model"
-        )
-    return problem_type == "multi_label_classification" or len(config.id2label) == 1
-
-
-def check_info_agrees(info: dict[str, Any], config: Any, source: str) -> None:
-    """emolabel.json's `multi_label` must match the activation config.json implies."""
-    stated = info.get("multi_label")
-    if stated is None:
-        return
-    implied = is_multi_label(config, source)
-    if bool(stated) != implied:
-        raise EmolabelError(
-            f"{Path(source) / MODEL_INFO_FILE} says multi_label {str(bool(stated)).lower()} but "
-            f"config.json's problem_type ({getattr(config, 'problem_type', None)}) means "
-            f"{'sigmoid' if implied else 'softmax'} scores: set config.json's problem_type to "
-            f"{'multi_label_classification' if stated else 'single_label_classification'}"
-        )
