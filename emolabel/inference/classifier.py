@@ -98,16 +98,7 @@ class EmotionClassifier:
         self.labels = model_labels(config)
         self.pad_id = self.encoder.pad_id
         self.multi_label = is_multi_label(config, source)
-        self.thresholds: np.ndarray = (
-            np.full(len(self.labels), DEFAULT_THRESHOLD, dtype=np.float32)
-            if thresholds is None
-            else np.asarray(thresholds, dtype=np.float32)
-        )
-        if self.thresholds.shape != (len(self.labels),):
-            raise EmolabelError(
-                f"{len(self.thresholds)} thresholds for {len(self.labels)} labels: "
-                "pass one per label"
-            )
+        self.thresholds = _one_per_label(thresholds, len(self.labels))
         self._label_array = np.array(self.labels, dtype=object)
         self._torch_device = torch.device(device)
         # Lengths padded to a multiple of 8 on GPU (tensor-core tiles); on the CPU every
@@ -402,6 +393,15 @@ class EmotionClassifier:
                 raise
             self._eager = "eager"  # an architecture that ignores registered attention
             self.model.set_attn_implementation("eager")
+
+
+def _one_per_label(thresholds: np.ndarray | None, k: int) -> np.ndarray:
+    if thresholds is None:
+        return np.full(k, DEFAULT_THRESHOLD, dtype=np.float32)
+    out = np.asarray(thresholds, dtype=np.float32)
+    if out.shape != (k,):
+        raise EmolabelError(f"{out.size} thresholds for {k} labels: pass one per label")
+    return out
 
 
 def _load_tokenizer(source: str, local: bool) -> Any:
