@@ -68,3 +68,15 @@ def model_options(func: F) -> F:
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def threshold_option(func: F) -> F:
+    """--threshold: one score threshold for every label of a multi-label model."""
+    return click.option(
+        "--threshold",
+        type=click.FloatRange(0.0, 1.0),
+        default=None,
+        help="Multi-label models: a label is given where its score reaches this, for every "
+        "label. Default: the model's per-label thresholds (tuned by `emolabel train`), 0.5 "
+        "where it has none.",
+    )(func)
