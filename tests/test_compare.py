@@ -200,8 +200,8 @@ def test_output_folder_rules(run: dict[str, Any], tmp_path: Path) -> None:
 def test_ctrl_c_is_interrupted(
     run: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from emolabel.evaluation import compare as compare_module
     from emolabel.errors import Interrupted
+    from emolabel.evaluation import compare as compare_module
 
     def stop(*args: Any, **kwargs: Any) -> None:
         raise KeyboardInterrupt

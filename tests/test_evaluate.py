@@ -272,9 +272,7 @@ def test_format_size_is_decimal() -> None:
     assert format_size(1_300_000_000) == "1.30 GB"
 
 
-def test_evaluate_takes_the_shared_model_options(
-    tiny_model_dir: Path, labelled_csv: Path
-) -> None:
+def test_evaluate_takes_the_shared_model_options(tiny_model_dir: Path, labelled_csv: Path) -> None:
     text = CliRunner().invoke(main, ["evaluate", "--help"], terminal_width=200).output
     for option in ("--compile", "--threshold", "--label-map", "--batch-tokens", "--model"):
         assert option in text
