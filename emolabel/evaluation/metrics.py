@@ -215,7 +215,7 @@ def multilabel_metrics(
             "f1": float(f1[i]),
             "support": int(support[i]),
             "predicted": int(p[:, i].sum()),
-            "threshold": None if np.isnan(t[i]) else float(t[i]),
+            "threshold": None if np.isnan(t[i]) else round(float(t[i]), 6),  # float32 noise
         }
         for i, label in enumerate(labels)
     }
