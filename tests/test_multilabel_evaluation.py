@@ -90,7 +90,7 @@ def test_given_decisions_and_bad_shapes() -> None:
     assert decided[5].tolist() == [False, True, False, False]  # the top label (anger, 0.3)
     assert (decided[:5] == (SCORES >= THRESHOLDS)[:5]).all()
     m = multilabel_metrics(Y, SCORES, THRESHOLDS, LABELS, predicted=decided)
-    p, r, f, _ = precision_recall_fscore_support(Y, decided, average="samples", zero_division=0)
+    *_, f, _ = precision_recall_fscore_support(Y, decided, average="samples", zero_division=0)
     assert m["samples_f1"] == pytest.approx(f) and m["mean_predicted_labels"] > 1
     with pytest.raises(ValueError, match="thresholds"):
         multilabel_metrics(Y, SCORES, THRESHOLDS[:3], LABELS)
