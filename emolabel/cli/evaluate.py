@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from emolabel.cli.options import model_options, threshold_option
+from emolabel.cli.options import model_options
 
 
 @click.command("evaluate")
@@ -50,7 +50,6 @@ from emolabel.cli.options import model_options, threshold_option
     "per_label_f1.png and label_confusion.png).",
 )
 @model_options
-@threshold_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress or tables on stderr.")
 def command(
     model_arg: str | None,

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from emolabel.inference.truncation import DEFAULT_HEAD_TOKENS
+
 PRESET_HELP = (
     "minilm (default, bundled), distilbert, bert-base, bert-tiny, bert-mini, "
     "bert-small, roberta-base"
@@ -114,7 +116,7 @@ PRESET_HELP = (
 @click.option(
     "--head-tokens",
     type=click.IntRange(min=0),
-    default=128,
+    default=DEFAULT_HEAD_TOKENS,
     show_default=True,
     help="Long texts keep this many first tokens plus the last ones (as annotate).",
 )

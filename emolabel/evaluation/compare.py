@@ -27,7 +27,7 @@ from emolabel.errors import EmolabelError, Interrupted
 from emolabel.evaluation.comparison import Comparison, ModelFigures, recommend
 from emolabel.evaluation.comparison_report import RESULT_FILE, slug, write_outputs
 from emolabel.evaluation.evaluate import GoldLabels, model_decision_rule, score_classifier
-from emolabel.evaluation.model_listing import folder_size, read_info
+from emolabel.evaluation.model_listing import folder_size
 from emolabel.evaluation.timing import (
     LONG_TEXT_WORDS,
     SPEED_SAMPLE,
@@ -37,7 +37,8 @@ from emolabel.evaluation.timing import (
     torch_threads,
 )
 from emolabel.events import Events
-from emolabel.inference.classifier import EmotionClassifier, check_model_folder, resolve_device
+from emolabel.inference import EmotionClassifier, check_model_folder, resolve_device
+from emolabel.inference.model_folders import read_model_info
 from emolabel.training.data import DEFAULT_HUB_DATASET, TrainingData, load_training_data
 from emolabel.training.trainer import (
     TrainingOptions,
@@ -211,7 +212,7 @@ def _load_models(
         else:
             assert given is not None
             folder = given
-            info = read_info(folder)
+            info = read_model_info(folder)
             train_seconds = (info.get("training") or {}).get("seconds")
             origin = describe_origin(info)
             base = (info.get("base_model") or {}).get("name")

@@ -22,7 +22,6 @@ import numpy as np
 from emolabel.errors import EmolabelError, Interrupted
 from emolabel.evaluation.label_maps import GoldLabels, LabelGroups, group_labels
 from emolabel.evaluation.metrics import ECE_BINS, classification_metrics, multilabel_metrics
-from emolabel.evaluation.model_listing import read_info
 from emolabel.evaluation.plots import (
     save_confusion_matrix_plot,
     save_label_confusion_plot,
@@ -30,7 +29,8 @@ from emolabel.evaluation.plots import (
     save_reliability_plot,
 )
 from emolabel.events import Events
-from emolabel.inference.classifier import DEFAULT_HEAD_TOKENS, EmotionClassifier
+from emolabel.inference.classifier import EmotionClassifier
+from emolabel.inference.truncation import DEFAULT_HEAD_TOKENS
 from emolabel.training.data import SplitStats, load_labelled_split
 
 PREDICT_CHUNK = 4096
@@ -171,6 +171,7 @@ def evaluate(
             max_length=max_length,
             head_tokens=head_tokens,
             compile=compile,
+            threshold=threshold,
         )
     )
     groups = group_labels(classifier.labels, label_map) if label_map is not None else None
@@ -277,23 +278,13 @@ def predict_scores(
 def model_decision_rule(
     classifier: EmotionClassifier, threshold: float | None = None
 ) -> tuple[bool, np.ndarray]:
-    """Whether the model is multi-label, and its per-label thresholds (all `threshold` when
-    given, else those stored in emolabel.json, 0.5 where absent).
-
-    Multi-label as transformers.pipeline decides: problem_type multi_label_classification,
-    or a single output.
-    """
-    config = classifier.model.config
-    multi = getattr(config, "problem_type", None) == "multi_label_classification" or (
-        len(classifier.labels) == 1
-    )
-    if threshold is not None:
-        if not 0.0 <= threshold <= 1.0:
-            raise EmolabelError(f"--threshold {threshold}: choose a number between 0 and 1")
-        return multi, np.full(len(classifier.labels), threshold, dtype=np.float32)
-    stored = read_info(classifier.source).get("thresholds") or {}
-    values = [float(stored.get(label, 0.5)) for label in classifier.labels]
-    return multi, np.asarray(values, dtype=np.float32)
+    """Whether the model is multi-label, and its per-label thresholds: all `threshold` when
+    given, else the classifier's (emolabel.json's, 0.5 where absent)."""
+    if threshold is None:
+        return classifier.multi_label, np.asarray(classifier.thresholds, dtype=np.float32)
+    if not 0.0 <= threshold <= 1.0:
+        raise EmolabelError(f"--threshold {threshold}: use a number from 0 to 1")
+    return classifier.multi_label, np.full(len(classifier.labels), threshold, dtype=np.float32)
 
 
 def decide_labels(scores: np.ndarray, thresholds: np.ndarray) -> np.ndarray:

