@@ -159,7 +159,11 @@ def evaluate(
     sees start / advance / stop as the rows are predicted; Ctrl-C raises Interrupted.
     """
     examples = load_labelled_split(
-        data, split=split, text_column=text_column, label_column=label_column
+        data,
+        split=split,
+        text_column=text_column,
+        label_column=label_column,
+        label_map=None if label_map is None or isinstance(label_map, Mapping) else str(label_map),
     )
     classifier = (
         model
@@ -182,6 +186,7 @@ def evaluate(
         source=examples.source,
         threshold=threshold,
         groups=groups,
+        multi_label=examples.multi_label,
         batch_tokens=batch_tokens,
         events=events,
     )

@@ -8,7 +8,6 @@ is predicted when any member is. Labels the map does not name keep their own nam
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import TypeAlias
 import numpy as np
 
 from emolabel.errors import EmolabelError
+from emolabel.training.labels import read_label_map
 
 GoldLabels: TypeAlias = "list[str] | list[list[str]]"  # one label per row, or a list per row
 
@@ -67,11 +67,8 @@ def group_labels(
     if isinstance(label_map, Mapping):
         mapping, source = dict(label_map), "given mapping"
     else:
-        # The data owner's reader (one label-map format for train and evaluate); imported by
-        # name until it is on main, so this module type-checks before and after.
-        read_label_map = importlib.import_module("emolabel.training.data").read_label_map
         source = os.fspath(label_map)
-        mapping = dict(read_label_map(source))
+        mapping = read_label_map(source)
     if not any(label in mapping for label in model_labels):
         raise EmolabelError(
             f"--label-map {source} names none of the model's labels "
