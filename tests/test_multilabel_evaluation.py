@@ -251,3 +251,86 @@ def test_compare_with_a_multilabel_model(
     markdown = (tmp_path / "cmp" / "comparison.md").read_text()
     assert "multi-label)" in markdown and "| subset accuracy |" in markdown
     assert not list((tmp_path / "cmp").glob("confusion_*.png"))
+
+
+# ----------------------------------------------------------------------------- real layouts
+GOEMOTIONS = (
+    "admiration amusement anger annoyance approval caring confusion curiosity desire "
+    "disappointment disapproval disgust embarrassment excitement fear gratitude grief joy "
+    "love nervousness optimism pride realization relief remorse sadness surprise neutral"
+).split()
+
+
+def write_jsonl(path: Path, rows: list[tuple[str, list[str]]]) -> Path:
+    path.write_text("".join(json.dumps({"text": t, "labels": y}) + "\n" for t, y in rows))
+    return path
+
+
+def test_multilabel_data_from_jsonl(
+    multilabel_model: Path, tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    rows = [(text, [label]) for text, label in ROWS]
+    rows[0] = (rows[0][0], ["joy", "surprise"])
+    rows[3] = (rows[3][0], ["love", "joy", "fear"])
+    path = write_jsonl(tmp_path / "ml.jsonl", rows)
+    report = evaluate(multilabel_model, path, device="cpu", precision="fp32")
+    assert report.multi_label and report.y_true.sum(axis=1).tolist() == [2, 1, 1, 3, 1, 1]
+    assert report.y_true[0].tolist() == [False, True, False, False, False, True]
+    # a single-label model on multi-label data: multi-label figures, one label per row
+    single = evaluate(tiny_model_dir, path, device="cpu", precision="fp32")
+    assert single.multi_label and single.metrics["mean_predicted_labels"] == 1.0
+    assert single.metrics["mean_true_labels"] == pytest.approx(9 / 6)
+    assert {r["threshold"] for r in single.metrics["per_label"].values()} == {None}
+
+
+def test_cli_label_map_file_and_builtin_ekman(tmp_path: Path) -> None:
+    """The 28-label GoEmotions taxonomy scored on Ekman groups, by file and by `ekman`."""
+    model = build_tiny_model(tmp_path / "goemotions-tiny", labels=GOEMOTIONS, seed=5)
+    config = json.loads((model / "config.json").read_text())
+    config["problem_type"] = "multi_label_classification"
+    (model / "config.json").write_text(json.dumps(config))
+    rows = [
+        ("thank you so much, this is wonderful", ["joy"]),
+        ("this is disgusting and i am annoyed", ["disgust", "anger"]),
+        ("i am scared of what comes next", ["fear"]),
+        ("ok", ["neutral"]),
+        ("wait what, i did not see that coming", ["surprise"]),
+        ("i miss her every day", ["sadness"]),
+    ]
+    data = write_jsonl(tmp_path / "ekman.jsonl", rows)
+    args = ["evaluate", str(model), "--data", str(data), "--device", "cpu", "--precision", "fp32"]
+    result = CliRunner().invoke(
+        main, [*args, "--label-map", "ekman", "--json", str(tmp_path / "e.json")]
+    )
+    assert result.exit_code == 0, result.output
+    figures = json.loads((tmp_path / "e.json").read_text())
+    groups = ["anger", "disgust", "fear", "joy", "sadness", "surprise", "neutral"]
+    assert sorted(figures["labels"]) == sorted(groups)
+    assert (
+        figures["label_map"]["source"] == "ekman"
+        and len(figures["label_map"]["model_labels"]) == 28
+    )
+    assert figures["metrics"]["per_label"]["anger"]["support"] == 1
+    assert "scored as 7 groups" in result.output
+    # the same map as a file in the official ekman_mapping.json format
+    from emolabel.training.labels import EKMAN_GROUPS
+
+    mapping = {group: list(members) for group, members in EKMAN_GROUPS.items()}
+    (tmp_path / "ekman_mapping.json").write_text(json.dumps(mapping))
+    by_file = CliRunner().invoke(
+        main,
+        [
+            *args,
+            "--label-map",
+            str(tmp_path / "ekman_mapping.json"),
+            "--json",
+            str(tmp_path / "f.json"),
+        ],
+    )
+    assert by_file.exit_code == 0, by_file.output
+    again = json.loads((tmp_path / "f.json").read_text())
+    assert again["metrics"] == figures["metrics"]
+    # without the map the Ekman names are read as the model's own 28 labels
+    plain = CliRunner().invoke(main, [*args, "--json", str(tmp_path / "p.json")])
+    assert plain.exit_code == 0, plain.output
+    assert len(json.loads((tmp_path / "p.json").read_text())["labels"]) == 28
