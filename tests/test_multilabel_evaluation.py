@@ -334,3 +334,24 @@ def test_cli_label_map_file_and_builtin_ekman(tmp_path: Path) -> None:
     plain = CliRunner().invoke(main, [*args, "--json", str(tmp_path / "p.json")])
     assert plain.exit_code == 0, plain.output
     assert len(json.loads((tmp_path / "p.json").read_text())["labels"]) == 28
+
+
+def test_compare_on_multilabel_data(multilabel_model: Path, tmp_path: Path) -> None:
+    """compare reads label lists as train does; each label counts once per row it is on."""
+    folder = tmp_path / "ml-data"
+    folder.mkdir()
+    train_rows = [(f"{text} {i}", [label]) for i in range(3) for text, label in ROWS]
+    write_jsonl(folder / "train.jsonl", train_rows)
+    val_rows = [(text, [label]) for text, label in ROWS]
+    val_rows[0] = (val_rows[0][0], ["joy", "surprise"])
+    write_jsonl(folder / "val.jsonl", val_rows)
+    args = ["compare", "--data", str(folder), "-o", str(tmp_path / "cmp"), "--threads", "1"]
+    args += ["--model", str(multilabel_model), "--long-texts", "1", "--speed-repeats", "1"]
+    result = CliRunner().invoke(main, [*args, "--inference-precision", "fp32"])
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "cmp" / "comparison.json").read_text())
+    assert report["multi_label"] is True and report["rows"] == 6
+    assert report["label_distribution"]["validation"]["surprise"] == 2
+    assert report["label_distribution"]["validation"]["joy"] == 1
+    metrics = report["models"][0]["metrics"]
+    assert metrics["mean_true_labels"] == pytest.approx(7 / 6)

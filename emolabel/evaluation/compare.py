@@ -140,10 +140,16 @@ def _evaluation_split(
     data: str | os.PathLike[str], split: str, opts: TrainingOptions
 ) -> EvaluationSplit:
     """The split every model is scored on, read as `emolabel train` reads the data."""
-    data_obj = load_training_data(
+    data_obj = load_training_data(  # exactly as train() reads it, so the splits match
         data,
         text_column=opts.text_column,
         label_column=opts.label_column,
+        multi_label=opts.multi_label,
+        label_map=opts.label_map,
+        label_separator=opts.label_separator,
+        label_names=opts.label_names,
+        unmapped_labels=opts.unmapped_labels,  # type: ignore[arg-type]
+        on_error=opts.on_error,  # type: ignore[arg-type]
         val_fraction=opts.val_fraction,
         seed=opts.seed,
     )

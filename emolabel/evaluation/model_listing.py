@@ -48,7 +48,8 @@ def describe_model(folder: str | os.PathLike[str]) -> ModelInfo:
         labels=labels or list(info.get("labels") or []),
         size_bytes=folder_size(path),
         base_model=base.get("source") if isinstance(base, dict) else None,
-        accuracy=validation.get("subset_accuracy" if multi else "accuracy"),
+        # a multi-label model's accuracy is its subset accuracy (the trainer may name it either)
+        accuracy=validation.get("accuracy", validation.get("subset_accuracy")),
         macro_f1=validation.get("macro_f1"),
         data=(info.get("data") or {}).get("source"),
         multi_label=multi,
