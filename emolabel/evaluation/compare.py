@@ -271,7 +271,6 @@ def _measure(
         )
         for m in loaded
     ]
-    classifiers = [m.classifier for m in loaded]
     return Comparison(
         data=split.source,
         split=split.name,
@@ -282,21 +281,32 @@ def _measure(
         recommendations=[],
         metric=opts.metric,
         training={k: v for k, v in asdict(opts).items() if k != "base_model"},
-        measurement={
-            "device": classifiers[0].device,
-            "precision": "/".join(sorted({c.precision for c in classifiers})),
-            "threads": opts.threads or torch_threads(),
-            "short_texts": min(len(split.texts), SPEED_SAMPLE),
-            "short_mean_words": round(float(np.mean([len(t.split()) for t in split.texts])), 1),
-            "long_texts": len(long),
-            "long_words": LONG_TEXT_WORDS,
-            "long_tokens": sorted({c.max_length for c in classifiers}),
-            "repeats": speed_repeats,
-            "engine": "EmotionClassifier.predict_proba (tokenize, truncate, batch, forward)",
-        },
+        measurement=_measurement([m.classifier for m in loaded], split, long, opts, speed_repeats),
         output_dir=Path("."),
         multi_label=multi,
     )
+
+
+def _measurement(
+    classifiers: list[EmotionClassifier],
+    split: EvaluationSplit,
+    long: list[str],
+    opts: TrainingOptions,
+    repeats: int,
+) -> dict[str, Any]:
+    """How the speeds were measured, as the report states it."""
+    return {
+        "device": classifiers[0].device,
+        "precision": "/".join(sorted({c.precision for c in classifiers})),
+        "threads": opts.threads or torch_threads(),
+        "short_texts": min(len(split.texts), SPEED_SAMPLE),
+        "short_mean_words": round(float(np.mean([len(t.split()) for t in split.texts])), 1),
+        "long_texts": len(long),
+        "long_words": LONG_TEXT_WORDS,
+        "long_tokens": sorted({c.max_length for c in classifiers}),
+        "repeats": repeats,
+        "engine": "EmotionClassifier.predict_proba (tokenize, truncate, batch, forward)",
+    }
 
 
 # ----------------------------------------------------------------------------- helpers

@@ -195,19 +195,7 @@ def multilabel_metrics(
         "mean_true_labels": float(y.sum(axis=1).mean()),
         "mean_predicted_labels": float(p.sum(axis=1).mean()),
     }
-    micro = _prf(tp.sum(), fp.sum(), fn.sum())
-    weights = support / support.sum() if support.sum() else np.zeros(k)
-    row_tp = (y & p).sum(axis=1).astype(np.float64)
-    samples = _prf(row_tp, p.sum(axis=1) - row_tp, y.sum(axis=1) - row_tp)
-    for name, (pp, rr, ff) in (
-        ("micro", micro),
-        ("macro", (precision.mean(), recall.mean(), f1.mean())),
-        ("weighted", ((precision * weights).sum(), (recall * weights).sum(), (f1 * weights).sum())),
-        ("samples", (samples[0].mean(), samples[1].mean(), samples[2].mean())),
-    ):
-        out[f"{name}_precision"] = float(pp)
-        out[f"{name}_recall"] = float(rr)
-        out[f"{name}_f1"] = float(ff)
+    out.update(_averages(y, p, tp, fp, fn, support))
     out["per_label"] = {
         label: {
             "precision": float(precision[i]),
@@ -220,6 +208,27 @@ def multilabel_metrics(
         for i, label in enumerate(labels)
     }
     out.update(_ranking_figures(y, s))
+    return out
+
+
+def _averages(
+    y: np.ndarray, p: np.ndarray, tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, support: Any
+) -> dict[str, float]:
+    """Micro, macro, weighted (by support) and samples (per row) precision, recall, F1."""
+    precision, recall, f1 = _prf(tp, fp, fn)
+    weights = support / support.sum() if support.sum() else np.zeros(len(tp))
+    row_tp = (y & p).sum(axis=1).astype(np.float64)
+    samples = _prf(row_tp, p.sum(axis=1) - row_tp, y.sum(axis=1) - row_tp)
+    out: dict[str, float] = {}
+    for name, (pp, rr, ff) in (
+        ("micro", _prf(tp.sum(), fp.sum(), fn.sum())),
+        ("macro", (precision.mean(), recall.mean(), f1.mean())),
+        ("weighted", ((precision * weights).sum(), (recall * weights).sum(), (f1 * weights).sum())),
+        ("samples", (samples[0].mean(), samples[1].mean(), samples[2].mean())),
+    ):
+        out[f"{name}_precision"] = float(pp)
+        out[f"{name}_recall"] = float(rr)
+        out[f"{name}_f1"] = float(ff)
     return out
 
 
