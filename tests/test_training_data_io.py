@@ -145,3 +145,13 @@ def test_models_json_records_the_dataset_name_not_a_path() -> None:
     models = [json.loads(line) for line in result.output.splitlines() if line.strip()]
     assert models
     assert [m["data"] for m in models] == ["dair-ai/emotion"]  # was ../shared/data/emotion
+
+
+def test_the_label_column_is_never_the_text_column(tmp_path: Path) -> None:
+    # The one rule, less the label column: annotate (no label column) refuses two string
+    # columns; train knows `label` holds labels, so `review` is the only candidate left.
+    path = write_csv(
+        tmp_path / "d.csv", {"review": [t for t, _ in ROWS], "label": [y for _, y in ROWS]}
+    )
+    assert annotate_choice(path).startswith("refused")
+    assert train_choice(path) == "review"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import socket
 from typing import Any
 from urllib.parse import urlparse
@@ -14,7 +13,6 @@ from emolabel.errors import EmolabelError
 from emolabel.io import LoadedTable
 from emolabel.training.layouts import SPLIT_ALIASES, RawSplit, Source, pick_columns
 
-HUB_ID_PATTERN = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")
 HUB_LAYOUT = "hub dataset"
 
 
