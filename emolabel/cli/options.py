@@ -82,4 +82,3 @@ def model_options(func: F) -> F:
     for option in reversed(options):
         func = option(func)
     return func
-
