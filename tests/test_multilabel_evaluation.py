@@ -100,18 +100,15 @@ def test_given_decisions_and_bad_shapes() -> None:
 
 def test_label_groups_roll_up() -> None:
     groups = group_labels(LABELS, {"anger": "negative", "fear": "negative"})
-    assert groups.names == ["joy", "negative", "rare"]
-    assert groups.roll_up_scores(SCORES, sigmoid=True)[2].tolist() == pytest.approx([0.7, 0.8, 0.0])
-    assert groups.roll_up_scores(SCORES, sigmoid=False)[2].tolist() == pytest.approx(
-        [0.7, 0.9, 0.0]
-    )
+    assert groups.names == ["negative", "joy", "rare"]  # the map's groups first
+    rows = [groups.roll_up_scores(SCORES, sigmoid=s)[2].tolist() for s in (True, False)]
+    assert rows[0] == pytest.approx([0.8, 0.7, 0.0])  # max of anger 0.8, fear 0.1
+    assert rows[1] == pytest.approx([0.9, 0.7, 0.0])  # their sum
     decided = np.array([[False, False, True, False], [True, False, False, False]])
-    assert groups.roll_up_decisions(decided).tolist() == [
-        [False, True, False],
-        [True] + [False] * 2,
-    ]
+    rolled = groups.roll_up_decisions(decided).tolist()
+    assert rolled == [[True, False, False], [False, True, False]]
     t = groups.roll_up_thresholds(THRESHOLDS)
-    assert t[0] == 0.5 and np.isnan(t[1]) and t[2] == 0.6  # anger 0.35 vs fear 0.3: none
+    assert np.isnan(t[0]) and t[1] == 0.5 and t[2] == 0.6  # anger 0.35 vs fear 0.3: none
     assert groups.map_gold(["fear", "joy", "negative"]) == ["negative", "joy", "negative"]
     assert groups.map_gold([["fear", "anger"], ["joy"]]) == [["negative"], ["joy"]]
     with pytest.raises(EmolabelError, match="names none of the model's labels"):
@@ -197,12 +194,12 @@ def test_evaluate_with_a_label_map(tiny_model_dir: Path, tmp_path: Path) -> None
     with pytest.raises(EmolabelError, match="--label-map"):
         evaluate(tiny_model_dir, path, device="cpu")  # the data's labels are not the model's
     report = evaluate(tiny_model_dir, path, device="cpu", precision="fp32", label_map=mapping)
-    assert report.labels == ["negative", "positive", "surprise"] and not report.multi_label
+    assert report.labels == ["positive", "negative", "surprise"] and not report.multi_label
     clf = EmotionClassifier.load(tiny_model_dir, device="cpu", precision="fp32")
     fine, _ = clf.predict_proba([t for t, _ in ROWS])
-    by_hand = np.stack([fine[:, [0, 3, 4]].sum(1), fine[:, [1, 2]].sum(1), fine[:, 5]], axis=1)
+    by_hand = np.stack([fine[:, [1, 2]].sum(1), fine[:, [0, 3, 4]].sum(1), fine[:, 5]], axis=1)
     np.testing.assert_allclose(report.proba, by_hand, rtol=1e-5)
-    assert report.y_true.tolist() == [1, 0, 0, 1, 0, 2]
+    assert report.y_true.tolist() == [0, 1, 1, 0, 1, 2]
     assert report.to_dict()["label_map"]["model_labels"] == EMOTIONS
 
 
@@ -212,16 +209,16 @@ def test_multilabel_model_with_a_label_map(multilabel_model: Path, labelled_csv:
     report = evaluate(
         multilabel_model, labelled_csv, device="cpu", precision="fp32", label_map=mapping
     )
-    assert report.labels == ["sadness", "positive", "anger", "fear", "surprise"]
+    assert report.labels == ["positive", "sadness", "anger", "fear", "surprise"]
     clf = EmotionClassifier.load(multilabel_model, device="cpu", precision="fp32")
     fine, _ = clf.predict_proba([t for t, _ in ROWS])
-    np.testing.assert_allclose(report.proba[:, 1], fine[:, [1, 2]].max(axis=1), rtol=1e-6)
+    np.testing.assert_allclose(report.proba[:, 0], fine[:, [1, 2]].max(axis=1), rtol=1e-6)
     stored = np.array([0.1, 0.2, 0.15, 0.9, 0.3, 0.5], dtype=np.float32)
     fine_decided = decide_labels(fine, stored)
     assert report.predicted is not None
-    assert (report.predicted[:, 1] == fine_decided[:, [1, 2]].any(axis=1)).all()
+    assert (report.predicted[:, 0] == fine_decided[:, [1, 2]].any(axis=1)).all()
     assert report.metrics["per_label"]["positive"]["threshold"] is None  # 0.2 vs 0.15
-    assert report.y_true[:, 1].tolist() == [True, False, False, True, False, False]
+    assert report.y_true[:, 0].tolist() == [True, False, False, True, False, False]
 
 
 def test_compare_with_a_multilabel_model(
@@ -305,7 +302,7 @@ def test_cli_label_map_file_and_builtin_ekman(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     figures = json.loads((tmp_path / "e.json").read_text())
     groups = ["anger", "disgust", "fear", "joy", "sadness", "surprise", "neutral"]
-    assert sorted(figures["labels"]) == sorted(groups)
+    assert figures["labels"] == groups  # the map's order, then neutral (not in the map)
     assert (
         figures["label_map"]["source"] == "ekman"
         and len(figures["label_map"]["model_labels"]) == 28

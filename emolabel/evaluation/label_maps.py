@@ -74,7 +74,10 @@ def group_labels(
             f"--label-map {source} names none of the model's labels "
             f"({', '.join(model_labels)}): pass a map whose members are the model's labels"
         )
-    names = list(dict.fromkeys(mapping.get(label, label) for label in model_labels))
+    present = set(mapping.get(label, label) for label in model_labels)
+    # groups in the map's order (its file's), then the model's labels the map does not name
+    names = [group for group in dict.fromkeys(mapping.values()) if group in present]
+    names += [label for label in model_labels if label not in mapping and label not in names]
     member = np.zeros((len(model_labels), len(names)), dtype=bool)
     for i, label in enumerate(model_labels):
         member[i, names.index(mapping.get(label, label))] = True
