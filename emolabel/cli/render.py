@@ -515,8 +515,7 @@ class CompareProgress(TrainingProgress, Events):
         self._line(f"timing {models} models, {repeats} rounds of short and 512-token texts")
 
     def interrupted(self, checkpoint: Any) -> None:
-        self.stop()  # compare has no --resume: say so rather than suggest one
-        self._line("[yellow]interrupted:[/] the comparison stopped; run it again to start over")
+        self.stop()  # the Interrupted error that follows says how to start over (no --resume)
 
 
 class DistillProgress(TrainingProgress):
