@@ -125,7 +125,7 @@ def compare(
             base_models, folders, data, out, opts, options, events, inference_precision
         )
         comparison = _measure(loaded, evaluation, opts, events, long_texts, speed_repeats)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Interrupted):  # train()'s own message would suggest --resume
         raise Interrupted(INTERRUPTED) from None
     finally:
         set_torch_threads(threads)
