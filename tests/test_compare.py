@@ -213,3 +213,19 @@ def test_ctrl_c_is_interrupted(
     result = CliRunner().invoke(main, [*args, "-o", str(tmp_path / "b"), "--quiet"])
     assert result.exit_code == 130 and "compare interrupted" in result.output
     assert not (tmp_path / "b" / "comparison.json").exists()
+
+
+def test_interrupted_training_says_compare_has_no_resume(
+    run: dict[str, Any], tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from emolabel.errors import Interrupted
+    from emolabel.evaluation import compare as compare_module
+
+    def stopped_training(*args: Any, **kwargs: Any) -> None:
+        raise Interrupted("training interrupted: run it again with --resume")
+
+    monkeypatch.setattr(compare_module, "train", stopped_training)
+    with pytest.raises(Interrupted, match="compare has no --resume"):
+        compare_module.compare(
+            base_models=[f"{tiny_model_dir}:layers=1"], data=run["data"], output_dir=tmp_path
+        )
