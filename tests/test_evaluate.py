@@ -75,8 +75,10 @@ def test_evaluate_api_on_a_csv(tiny_model_dir: Path, labelled_csv: Path) -> None
 def test_labels_unknown_to_the_model(tiny_model_dir: Path, tmp_path: Path) -> None:
     path = tmp_path / "d.csv"
     pl.DataFrame({"text": ["a", "b"], "label": ["joy", "boredom"]}).write_csv(path)
+    events = Recorder()
     with pytest.raises(EmolabelError, match="'boredom' are not among the model's labels"):
-        evaluate(tiny_model_dir, path, device="cpu")
+        evaluate(tiny_model_dir, path, device="cpu", events=events)
+    assert events.calls == []  # refused before predicting anything
     pl.DataFrame({"text": ["a", "b"], "label": [0, 1]}).write_csv(path)
     with pytest.raises(EmolabelError, match=r"put a mapping\.txt"):
         evaluate(tiny_model_dir, path, device="cpu")

@@ -15,7 +15,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -229,29 +229,30 @@ def score_classifier(
     """
     model_multi, thresholds = model_decision_rule(classifier, threshold)
     multi = bool(multi_label) or model_multi or any(isinstance(g, list) for g in gold)
+    labels = list(classifier.labels) if groups is None else groups.names
+    if groups is not None:
+        gold = groups.map_gold(gold)
+    # gold labels the model cannot predict are refused before the (long) prediction pass
+    names = cast("list[str]", gold)  # one name a row when not multi
+    y = label_matrix(gold, labels, source) if multi else label_ids(names, labels, source)
     started = time.perf_counter()
     proba = predict_scores(classifier, texts, batch_tokens=batch_tokens, events=events)
     seconds = time.perf_counter() - started
-    labels = list(classifier.labels)
     if model_multi:
         decided = decide_labels(proba, thresholds)
     else:
         decided = np.zeros(proba.shape, dtype=bool)
         decided[np.arange(len(proba)), proba.argmax(axis=1)] = True
-        thresholds = np.full(len(labels), np.nan)
+        thresholds = np.full(len(classifier.labels), np.nan)
     if groups is not None:
-        gold = groups.map_gold(gold)
-        labels = groups.names
         proba = groups.roll_up_scores(proba, sigmoid=model_multi)
         decided = groups.roll_up_decisions(decided)
         thresholds = groups.roll_up_thresholds(thresholds)
     if not multi:
-        y = label_ids(gold, labels, source)  # type: ignore[arg-type]
         metrics = classification_metrics(y, proba, labels)
         return Scored(labels, metrics, y, proba, False, None, None, seconds)
-    y_true = label_matrix(gold, labels, source)
-    metrics = multilabel_metrics(y_true, proba, thresholds, labels, predicted=decided)
-    return Scored(labels, metrics, y_true, proba, True, thresholds, decided, seconds)
+    metrics = multilabel_metrics(y, proba, thresholds, labels, predicted=decided)
+    return Scored(labels, metrics, y, proba, True, thresholds, decided, seconds)
 
 
 def predict_scores(
