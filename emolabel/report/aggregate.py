@@ -1,0 +1,294 @@
+"""The report's figures, computed as polars lazy aggregations over an annotate output.
+
+Each figure is one streaming query that keeps only its result (counts per emotion, per
+group, per period; the top texts) so memory follows the number of labels, groups and
+periods, never the number of rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import polars as pl
+
+from emolabel.errors import EmolabelError
+from emolabel.report.options import DEFAULT_EVERY, DEFAULT_GROUPS, DEFAULT_TOP, Every
+from emolabel.report.sources import LabelledSource
+from emolabel.report.times import check_times_parse, parsed_time
+
+HISTOGRAM_BINS = 20
+TEXT_PREVIEW_CHARS = 400
+NULL_GROUP = "(null)"
+
+
+@dataclass
+class ReportFigures:
+    """Everything the HTML, the terminal tables and --json show; plain JSON-able values."""
+
+    input: str
+    format: str
+    labels: list[str]
+    rows: int
+    labelled: int
+    skipped: int
+    truncated: int | None
+    counts: dict[str, int]
+    shares: dict[str, float]
+    mean_confidence: dict[str, float | None]
+    histogram: dict[str, Any] | None
+    multi_label: dict[str, Any] | None = None
+    groups: dict[str, Any] | None = None
+    periods: dict[str, Any] | None = None
+    texts: dict[str, Any] | None = None
+    summary: dict[str, Any] | None = None
+    summary_path: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def aggregate_labelled(
+    source: LabelledSource,
+    *,
+    by: str | None = None,
+    time: str | None = None,
+    every: Every = DEFAULT_EVERY,
+    top: int = DEFAULT_TOP,
+    groups: int = DEFAULT_GROUPS,
+    text_column: str | None = None,
+) -> ReportFigures:
+    """All figures for one annotate output; `by`/`time`/`text_column` must be its columns."""
+    for option, column in (("--by", by), ("--time", time)):
+        if column is not None and column not in source.columns:
+            raise EmolabelError(
+                f"{source.path}: no column named {column!r} for {option}; columns are: "
+                f"{', '.join(source.columns)}"
+            )
+    rows, truncated, counts, means = _distribution(source)
+    labels = _label_order(source, counts)
+    labelled = sum(counts.values())
+    figures = ReportFigures(
+        input=str(source.path),
+        format=source.format,
+        labels=labels,
+        rows=rows,
+        labelled=labelled,
+        skipped=rows - labelled,
+        truncated=truncated,
+        counts={label: counts.get(label, 0) for label in labels},
+        shares={label: counts.get(label, 0) / labelled if labelled else 0.0 for label in labels},
+        mean_confidence={label: means.get(label) for label in labels},
+        histogram=_histogram(source, labels),
+    )
+    if source.emotions is not None:
+        figures.multi_label = _co_occurrence(source, labels)
+    if by is not None:
+        figures.groups = _group_shares(source, by, labels, groups)
+    if time is not None:
+        figures.periods = _period_shares(source, time, every, labels)
+    if text_column is not None and source.confidence is not None and top > 0:
+        figures.texts = _extreme_texts(source, text_column, labels, top)
+    return figures
+
+
+def _labelled_rows(source: LabelledSource) -> pl.LazyFrame:
+    return source.frame.filter(pl.col(source.emotion).is_not_null())
+
+
+def _distribution(
+    source: LabelledSource,
+) -> tuple[int, int | None, dict[str, int], dict[str, float | None]]:
+    aggs = [pl.len().alias("n")]
+    if source.confidence is not None:
+        aggs.append(pl.col(source.confidence).mean().alias("mean"))
+    if source.truncated is not None:
+        aggs.append(pl.col(source.truncated).sum().alias("truncated"))
+    table = source.frame.group_by(source.emotion).agg(aggs).collect(engine="streaming")
+    rows = int(table["n"].sum())
+    truncated = int(table["truncated"].sum()) if source.truncated is not None else None
+    labelled = table.filter(pl.col(source.emotion).is_not_null())
+    counts = dict(zip(labelled[source.emotion].to_list(), labelled["n"].to_list(), strict=True))
+    means: dict[str, float | None] = {}
+    if source.confidence is not None:
+        means = dict(zip(labelled[source.emotion], labelled["mean"], strict=True))
+    return rows, truncated, counts, means
+
+
+def _label_order(source: LabelledSource, counts: dict[str, int]) -> list[str]:
+    """The model's label order (from its score_ columns), then any other label seen."""
+    extra = [label for label in counts if label not in source.labels]
+    return [*source.labels, *sorted(extra, key=lambda x: -counts[x])]
+
+
+def _histogram(source: LabelledSource, labels: list[str]) -> dict[str, Any] | None:
+    if source.confidence is None:
+        return None
+    conf = pl.col(source.confidence)
+    bin_index = (conf * HISTOGRAM_BINS).floor().clip(0, HISTOGRAM_BINS - 1).cast(pl.Int32)
+    table = (
+        _labelled_rows(source)
+        .filter(conf.is_not_null())
+        .group_by(source.emotion, bin_index.alias("bin"))
+        .len()
+        .collect(engine="streaming")
+    )
+    per_label = {label: [0] * HISTOGRAM_BINS for label in labels}
+    for label, index, n in table.iter_rows():
+        per_label[label][index] = n
+    return {
+        "edges": [i / HISTOGRAM_BINS for i in range(HISTOGRAM_BINS + 1)],
+        "counts": per_label,
+        "total": [sum(column) for column in zip(*per_label.values(), strict=True)]
+        if per_label
+        else [0] * HISTOGRAM_BINS,
+    }
+
+
+def _co_occurrence(source: LabelledSource, labels: list[str]) -> dict[str, Any]:
+    """How often labels are predicted together: a k x k matrix of rows holding both."""
+    assert source.emotions is not None
+    lists = pl.col(source.emotions)
+    frame = source.frame.filter(lists.is_not_null())
+    extra = (
+        frame.select(lists.explode().drop_nulls().unique().alias("label"))
+        .collect(engine="streaming")["label"]
+        .to_list()
+    )
+    labels = [*labels, *sorted(set(extra) - set(labels))]
+    has = [lists.list.contains(pl.lit(label)).cast(pl.UInt32) for label in labels]
+    pairs = [
+        (has[i] * has[j]).sum().alias(f"{i},{j}")
+        for i in range(len(labels))
+        for j in range(i, len(labels))
+    ]
+    sizes = lists.list.len().alias("size")
+    matrix_row = frame.select(pairs).collect(engine="streaming") if pairs else None
+    size_table = frame.group_by(sizes).len().sort("size").collect(engine="streaming")
+    matrix = [[0] * len(labels) for _ in labels]
+    if matrix_row is not None:
+        for name, value in zip(matrix_row.columns, matrix_row.row(0), strict=True):
+            i, j = (int(x) for x in name.split(","))
+            matrix[i][j] = matrix[j][i] = int(value or 0)
+    size_counts = {int(s): int(n) for s, n in size_table.iter_rows()}
+    rows = sum(size_counts.values())
+    several = sum(n for s, n in size_counts.items() if s > 1)
+    return {
+        "labels": labels,
+        "matrix": matrix,
+        "label_rows": {label: matrix[i][i] for i, label in enumerate(labels)},
+        "sizes": size_counts,
+        "rows": rows,
+        "rows_with_several": several,
+        "mean_emotions": sum(s * n for s, n in size_counts.items()) / rows if rows else 0.0,
+    }
+
+
+def _shares(counts: dict[str, int], labels: list[str]) -> dict[str, float]:
+    total = sum(counts.values())
+    return {label: counts.get(label, 0) / total if total else 0.0 for label in labels}
+
+
+def _group_shares(
+    source: LabelledSource, by: str, labels: list[str], top_groups: int
+) -> dict[str, Any]:
+    """Emotion share per value of `by`: the biggest groups, the rest folded into one."""
+    group = pl.col(by).cast(pl.String).fill_null(NULL_GROUP).alias("group")
+    table = _labelled_rows(source).group_by(group, source.emotion).len().collect(engine="streaming")
+    per_group: dict[str, dict[str, int]] = {}
+    for name, label, n in table.iter_rows():
+        per_group.setdefault(name, {})[label] = n
+    ranked = sorted(per_group, key=lambda g: (-sum(per_group[g].values()), g))
+    kept, folded = ranked[:top_groups], ranked[top_groups:]
+    entries: list[dict[str, Any]] = [
+        {"name": g, "rows": sum(per_group[g].values()), "counts": per_group[g]} for g in kept
+    ]
+    if folded:
+        other: dict[str, int] = {}
+        for g in folded:
+            for label, n in per_group[g].items():
+                other[label] = other.get(label, 0) + n
+        entries.append(
+            {
+                "name": f"other ({len(folded):,} groups)",
+                "rows": sum(other.values()),
+                "counts": other,
+            }
+        )
+    for entry in entries:
+        entry["counts"] = {label: entry["counts"].get(label, 0) for label in labels}
+        entry["shares"] = _shares(entry["counts"], labels)
+        entry["other"] = entry is entries[-1] and bool(folded)
+    return {
+        "column": by,
+        "total_groups": len(ranked),
+        "folded_groups": len(folded),
+        "groups": entries,
+    }
+
+
+def _period_shares(
+    source: LabelledSource, time: str, every: Every, labels: list[str]
+) -> dict[str, Any]:
+    """Emotion share per period of `time` (calendar-aligned: days, Monday weeks, months)."""
+    dtype = source.frame.collect_schema()[time]
+    parsed = parsed_time(time, dtype, source.path)
+    frame = _labelled_rows(source)
+    missing = check_times_parse(frame, time, parsed, source.path)
+    table = (
+        frame.select(parsed.alias("period"), pl.col(source.emotion))
+        .filter(pl.col("period").is_not_null())
+        .group_by(pl.col("period").dt.truncate(every), source.emotion)
+        .len()
+        .sort("period")
+        .collect(engine="streaming")
+    )
+    per_period: dict[str, dict[str, int]] = {}
+    for period, label, n in table.iter_rows():
+        start = period.date().isoformat() if every != "1h" else period.isoformat(timespec="minutes")
+        per_period.setdefault(start, {})[label] = n
+    entries = []
+    for start, counts in per_period.items():
+        full = {label: counts.get(label, 0) for label in labels}
+        entries.append(
+            {
+                "start": start,
+                "rows": sum(full.values()),
+                "counts": full,
+                "shares": _shares(full, labels),
+            }
+        )
+    return {"column": time, "every": every, "rows_without_time": missing, "periods": entries}
+
+
+def _extreme_texts(
+    source: LabelledSource, text_column: str, labels: list[str], top: int
+) -> dict[str, Any]:
+    """The `top` most and least confident texts per emotion: one bounded top-k per query."""
+    assert source.confidence is not None
+    text = pl.col(text_column).cast(pl.String)
+    columns = [
+        text.str.slice(0, TEXT_PREVIEW_CHARS + 1).alias("text"),
+        pl.col(source.confidence).alias("confidence"),
+    ]
+    queries = []
+    for label in labels:
+        rows = source.frame.filter(
+            (pl.col(source.emotion) == label) & pl.col(source.confidence).is_not_null()
+        ).select(columns)
+        queries += [rows.top_k(top, by="confidence"), rows.bottom_k(top, by="confidence")]
+    results = pl.collect_all(queries, engine="streaming") if queries else []
+    most = {
+        label: results[2 * i].sort("confidence", descending=True).to_dicts()
+        for i, label in enumerate(labels)
+    }
+    least = {
+        label: results[2 * i + 1].sort("confidence").to_dicts() for i, label in enumerate(labels)
+    }
+    return {
+        "column": text_column,
+        "top": top,
+        "preview_chars": TEXT_PREVIEW_CHARS,
+        "most": most,
+        "least": least,
+    }
