@@ -264,3 +264,26 @@ def test_bad_input_is_one_line_and_exit_2(
 def test_a_missing_file(tmp_path: Path) -> None:
     result = report(tmp_path / "nope.parquet", "-o", tmp_path / "r.html")
     assert result.exit_code == 2 and "no such file or folder" in result.stderr
+
+
+def test_co_occurrence_counts_a_label_that_is_never_the_top_one(tmp_path: Path) -> None:
+    """Without score_ columns the labels come from the data: 'love' is only ever second."""
+    frame = labelled_frame().drop(f"score_{x}" for x in LABELS)
+    frame = frame.with_columns(
+        pl.when(pl.col("id") % 6 == 1)
+        .then(pl.concat_list("emotion", pl.lit("love")))
+        .otherwise(pl.col("emotions"))
+        .alias("emotions")
+    )
+    path = write_labelled(frame, tmp_path / "lists.parquet")
+    result = report(path, "-o", tmp_path / "r.html", "--json", tmp_path / "f.json")
+    assert result.exit_code == 0, result.output
+    multi = json.loads((tmp_path / "f.json").read_text())["multi_label"]
+    assert multi["labels"][-1] == "love"
+    labelled = frame.filter(pl.col("emotions").is_not_null())
+    for i, a in enumerate(multi["labels"]):
+        for j, b in enumerate(multi["labels"]):
+            both = labelled.filter(
+                pl.col("emotions").list.contains(a) & pl.col("emotions").list.contains(b)
+            ).height
+            assert multi["matrix"][i][j] == both, (a, b)

@@ -20,6 +20,8 @@ from emolabel.report.times import check_times_parse, parsed_time
 HISTOGRAM_BINS = 20
 TEXT_PREVIEW_CHARS = 400
 NULL_GROUP = "(null)"
+_SET_SEPARATOR = "\x1f"  # ASCII unit separator: joins a row's labels into one group key
+_UNKNOWN_BIT = 1 << 63  # a label outside the known ones: count by names instead
 
 
 @dataclass
@@ -146,42 +148,64 @@ def _histogram(source: LabelledSource, labels: list[str]) -> dict[str, Any] | No
 
 
 def _co_occurrence(source: LabelledSource, labels: list[str]) -> dict[str, Any]:
-    """How often labels are predicted together: a k x k matrix of rows holding both."""
+    """How often labels are predicted together: a k x k matrix of rows holding both.
+
+    One streaming pass counts each distinct label set (a model with k labels predicts few
+    of the 2^k possible sets); the pairs are counted from those sets here.
+    """
     assert source.emotions is not None
-    lists = pl.col(source.emotions)
-    frame = source.frame.filter(lists.is_not_null())
-    extra = (
-        frame.select(lists.explode().drop_nulls().unique().alias("label"))
-        .collect(engine="streaming")["label"]
-        .to_list()
-    )
-    labels = [*labels, *sorted(set(extra) - set(labels))]
-    has = [lists.list.contains(pl.lit(label)).cast(pl.UInt32) for label in labels]
-    pairs = [
-        (has[i] * has[j]).sum().alias(f"{i},{j}")
-        for i in range(len(labels))
-        for j in range(i, len(labels))
-    ]
-    sizes = lists.list.len().alias("size")
-    matrix_row = frame.select(pairs).collect(engine="streaming") if pairs else None
-    size_table = frame.group_by(sizes).len().sort("size").collect(engine="streaming")
+    rows = source.frame.filter(pl.col(source.emotions).is_not_null())
+    combos = _label_sets_by_bits(rows, source.emotions, labels)
+    if combos is None:  # a label outside `labels`, or too many for 63 bits
+        combos = _label_sets_by_name(rows, source.emotions)
+    seen = {label for members, _ in combos for label in members}
+    labels = [*labels, *sorted(seen - set(labels))]
+    index = {label: i for i, label in enumerate(labels)}
     matrix = [[0] * len(labels) for _ in labels]
-    if matrix_row is not None:
-        for name, value in zip(matrix_row.columns, matrix_row.row(0), strict=True):
-            i, j = (int(x) for x in name.split(","))
-            matrix[i][j] = matrix[j][i] = int(value or 0)
-    size_counts = {int(s): int(n) for s, n in size_table.iter_rows()}
-    rows = sum(size_counts.values())
-    several = sum(n for s, n in size_counts.items() if s > 1)
+    size_counts: dict[int, int] = {}
+    for members, n in combos:
+        size_counts[len(members)] = size_counts.get(len(members), 0) + n
+        for a in members:
+            for b in members:
+                matrix[index[a]][index[b]] += n
+    total = sum(size_counts.values())
+    several = sum(n for size, n in size_counts.items() if size > 1)
     return {
         "labels": labels,
         "matrix": matrix,
         "label_rows": {label: matrix[i][i] for i, label in enumerate(labels)},
-        "sizes": size_counts,
-        "rows": rows,
+        "sizes": dict(sorted(size_counts.items())),
+        "rows": total,
         "rows_with_several": several,
-        "mean_emotions": sum(s * n for s, n in size_counts.items()) / rows if rows else 0.0,
+        "mean_emotions": sum(s * n for s, n in size_counts.items()) / total if total else 0.0,
     }
+
+
+def _label_sets_by_bits(
+    rows: pl.LazyFrame, column: str, labels: list[str]
+) -> list[tuple[list[str], int]] | None:
+    """Rows per distinct label set, each set an OR of one bit per label (the fast path)."""
+    if len(labels) > 63:
+        return None
+    bits = pl.element().replace_strict(
+        labels, [1 << i for i in range(len(labels))], default=_UNKNOWN_BIT, return_dtype=pl.UInt64
+    )
+    mask = pl.col(column).list.eval(bits.bitwise_or()).list.first().fill_null(0).alias("mask")
+    table = rows.group_by(mask).len().collect(engine="streaming")
+    sets = []
+    for value, n in table.iter_rows():
+        if value & _UNKNOWN_BIT:
+            return None
+        sets.append(([label for i, label in enumerate(labels) if value >> i & 1], n))
+    return sets
+
+
+def _label_sets_by_name(rows: pl.LazyFrame, column: str) -> list[tuple[list[str], int]]:
+    """Rows per distinct label set, keyed by the set's sorted names joined (any labels)."""
+    lists = pl.col(column)
+    key = lists.list.unique().list.sort().list.join(_SET_SEPARATOR).alias("set")
+    table = rows.group_by(key).len().collect(engine="streaming")
+    return [(s.split(_SET_SEPARATOR) if s else [], n) for s, n in table.iter_rows()]
 
 
 def _shares(counts: dict[str, int], labels: list[str]) -> dict[str, float]:
