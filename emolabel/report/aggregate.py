@@ -288,31 +288,44 @@ def _period_shares(
 def _extreme_texts(
     source: LabelledSource, text_column: str, labels: list[str], top: int
 ) -> dict[str, Any]:
-    """The `top` most and least confident texts per emotion: one bounded top-k per query."""
+    """The `top` most and least confident texts per emotion.
+
+    Per emotion and end, one streaming top-k over the confidences alone finds the cut-off,
+    then a second top-k reads the texts at or past it: parquet decodes only those rows'
+    texts, so a long text column is not read whole for every emotion. The queries run
+    one at a time: collect_all runs them side by side, each with its own buffers.
+    """
     assert source.confidence is not None
-    text = pl.col(text_column).cast(pl.String)
-    columns = [
-        text.str.slice(0, TEXT_PREVIEW_CHARS + 1).alias("text"),
-        pl.col(source.confidence).alias("confidence"),
-    ]
-    queries = []
+    confidence = pl.col(source.confidence).alias("confidence")
+    text = pl.col(text_column).cast(pl.String).str.slice(0, TEXT_PREVIEW_CHARS + 1)
+    found: dict[str, dict[str, list[dict[str, Any]]]] = {"most": {}, "least": {}}
     for label in labels:
         rows = source.frame.filter(
             (pl.col(source.emotion) == label) & pl.col(source.confidence).is_not_null()
-        ).select(columns)
-        queries += [rows.top_k(top, by="confidence"), rows.bottom_k(top, by="confidence")]
-    results = pl.collect_all(queries, engine="streaming") if queries else []
-    most = {
-        label: results[2 * i].sort("confidence", descending=True).to_dicts()
-        for i, label in enumerate(labels)
-    }
-    least = {
-        label: results[2 * i + 1].sort("confidence").to_dicts() for i, label in enumerate(labels)
-    }
+        )
+        for end, most in (("most", True), ("least", False)):
+            found[end][label] = _confidence_end(rows, confidence, text, top, most=most)
     return {
         "column": text_column,
         "top": top,
         "preview_chars": TEXT_PREVIEW_CHARS,
-        "most": most,
-        "least": least,
+        "most": found["most"],
+        "least": found["least"],
     }
+
+
+def _confidence_end(
+    rows: pl.LazyFrame, confidence: pl.Expr, text: pl.Expr, top: int, *, most: bool
+) -> list[dict[str, Any]]:
+    def extreme(frame: pl.LazyFrame) -> pl.LazyFrame:
+        if most:
+            return frame.top_k(top, by="confidence")
+        return frame.bottom_k(top, by="confidence")
+
+    scores = extreme(rows.select(confidence)).collect(engine="streaming")["confidence"]
+    if scores.is_empty():
+        return []
+    cut = scores.min() if most else scores.max()
+    past = pl.col("confidence") >= cut if most else pl.col("confidence") <= cut
+    chosen = extreme(rows.select(text.alias("text"), confidence).filter(past))
+    return chosen.collect(engine="streaming").sort("confidence", descending=most).to_dicts()

@@ -122,7 +122,9 @@ def _normalised(
 ) -> list[pl.Expr]:
     """CSV/TSV hold every column as text: make them the types parquet and JSONL carry."""
     exprs: list[pl.Expr] = []
-    if confidence is not None and schema[confidence] != pl.Float64:
+    # A float column stays as it is: a cast would stop polars pushing filters on it down
+    # into the parquet reader, which then decodes every text instead of the chosen ones.
+    if confidence is not None and not schema[confidence].is_float():
         exprs.append(pl.col(confidence).cast(pl.Float64, strict=False))
     if truncated is not None and schema[truncated] != pl.Boolean:
         exprs.append(
