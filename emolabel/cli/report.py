@@ -151,7 +151,7 @@ def render_report(
     from emolabel.cli.render import stderr_console
 
     console = console or stderr_console
-    table = Table(title=f"emolabel report: {figures.input}", title_justify="left")
+    table = Table(title="emolabel report", title_justify="left")
     for name, justify in (
         ("emotion", "left"),
         ("rows", "right"),
@@ -204,6 +204,7 @@ def _facts(figures: ReportFigures, output: Path | None) -> Any:
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="bold")
     facts.add_column()
+    facts.add_row("file", _plain(f"{figures.input} ({figures.format})"))
     facts.add_row("rows", f"{figures.rows:,}")
     facts.add_row("labelled", f"{figures.labelled:,}")
     facts.add_row("skipped (no emotion)", f"{figures.skipped:,}")

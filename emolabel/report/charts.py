@@ -15,6 +15,9 @@ from datetime import datetime
 from typing import Any
 
 import matplotlib as mpl
+import matplotlib.dates
+import matplotlib.ticker
+import numpy as np
 from matplotlib.figure import Figure
 
 from emolabel.report.aggregate import ReportFigures
@@ -81,68 +84,82 @@ def distribution_chart(figures: ReportFigures) -> str:
 
 
 def confidence_chart(figures: ReportFigures) -> str:
-    """Mean confidence per emotion beside the histogram of confidence, stacked by emotion."""
+    """Mean confidence per emotion beside the confidence histogram, one outline per emotion.
+
+    Outlines rather than stacked bars, and a log scale when one bin dwarfs the rest (a
+    confident model puts most rows above 0.95), so every emotion's shape stays readable.
+    """
     colours = label_colours(figures.labels)
+    labels = figures.labels
     hist = figures.histogram or {}
-    with _figure("confidence", 3.4, ncols=2) as (fig, (left, right)):
-        labels = figures.labels
+    with _figure("confidence", max(3.4, 0.9 + 0.22 * len(labels)), ncols=2) as (fig, axes):
+        left, right = axes
         means = [figures.mean_confidence.get(x) or 0.0 for x in labels]
-        left.barh([plain(x) for x in labels], means, color=[colours[x] for x in labels])
-        left.set_xlim(0, 1)
+        bars = left.barh([plain(x) for x in labels], means, color=[colours[x] for x in labels])
+        left.bar_label(bars, labels=[f"{m:.2f}" for m in means], padding=3, fontsize=8)
+        left.set_xlim(0, 1.12)
         left.invert_yaxis()
         left.set_title("Mean confidence per emotion")
         left.set_xlabel("mean confidence")
         edges = hist.get("edges", [])
-        bottom = [0] * (len(edges) - 1)
-        for label in labels:
-            heights = hist.get("counts", {}).get(label, [])
-            if not any(heights):
-                continue
-            right.bar(
-                edges[:-1],
-                heights,
-                width=edges[1] - edges[0],
-                bottom=bottom,
-                align="edge",
-                color=colours[label],
-                label=plain(label, 20),
-                linewidth=0,
-            )
-            bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
+        total = hist.get("total", [])
+        if edges and any(total):
+            right.stairs(total, edges, fill=True, color="#d0d7de", label="all")
+            for label in labels:
+                heights = hist.get("counts", {}).get(label, [])
+                if any(heights):
+                    right.stairs(heights, edges, color=colours[label], label=plain(label, 20))
+            filled = [n for n in total if n]
+            if max(filled) > 30 * sorted(filled)[len(filled) // 2]:
+                right.set_yscale("log")
+                right.set_ylabel("rows (log scale)")
+            else:
+                right.set_ylabel("rows")
         right.set_xlim(0, 1)
         right.set_title("Confidence histogram")
-        right.set_xlabel("confidence")
-        right.set_ylabel("rows")
+        right.set_xlabel("confidence (bins of 0.05)")
         if len(labels) <= 12:
             right.legend(fontsize=8, frameon=False, loc="upper left")
         return to_svg(fig)
 
 
 def co_occurrence_chart(multi: dict[str, Any]) -> str:
-    """Row i, column j: the share of rows predicted i that are also predicted j."""
+    """Row a, column b: the share of rows predicted a that are also predicted b.
+
+    The diagonal (always 100%) shows each label's row count instead and is left out of
+    the colour scale, which then spans the pairs that actually occur.
+    """
     labels = multi["labels"]
     matrix = multi["matrix"]
-    share = [
-        [matrix[i][j] / matrix[i][i] if matrix[i][i] else 0.0 for j in range(len(labels))]
-        for i in range(len(labels))
-    ]
-    side = min(max(3.2, 0.5 * len(labels) + 1.6), 11.0)
+    k = len(labels)
+    share = np.full((k, k), np.nan)
+    for i in range(k):
+        for j in range(k):
+            if i != j and matrix[i][i]:
+                share[i, j] = matrix[i][j] / matrix[i][i]
+    top = float(np.nanmax(share)) if k > 1 and not np.isnan(share).all() else 1.0
+    side = min(max(3.2, 0.5 * k + 1.6), 11.0)
     with _figure("co-occurrence", side, width_in=min(side + 1.6, WIDTH_IN)) as (fig, ax):
-        image = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+        cmap = mpl.colormaps["Blues"].with_extremes(bad="#eaeef2")
+        image = ax.imshow(np.ma.masked_invalid(share), cmap=cmap, vmin=0, vmax=max(top, 0.05))
         names = [plain(x, 20) for x in labels]
-        ax.set_xticks(range(len(labels)), names, rotation=45, ha="right")
-        ax.set_yticks(range(len(labels)), names)
-        if len(labels) <= 12:
-            for i in range(len(labels)):
-                for j in range(len(labels)):
+        ax.set_xticks(range(k), names, rotation=45, ha="right")
+        ax.set_yticks(range(k), names)
+        if k <= 12:
+            for i in range(k):
+                for j in range(k):
+                    diagonal = i == j
+                    value = share[i, j]
+                    text = f"n={matrix[i][i]:,}" if diagonal else f"{value:.0%}"
+                    dark = not diagonal and value > 0.6 * top
                     ax.text(
                         j,
                         i,
-                        f"{share[i][j]:.0%}",
+                        text,
                         ha="center",
                         va="center",
-                        fontsize=8,
-                        color="white" if share[i][j] > 0.6 else "black",
+                        fontsize=7 if diagonal else 8,
+                        color="white" if dark else "black",
                     )
         ax.spines[:].set_visible(False)
         ax.set_title("Emotions predicted together")
@@ -202,5 +219,7 @@ def period_chart(figures: ReportFigures) -> str:
             f"Emotion share per {figures.periods['every']} of {plain(figures.periods['column'])}"
         )
         ax.legend(fontsize=8, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
-        fig.autofmt_xdate()
+        locator = mpl.dates.AutoDateLocator()
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mpl.dates.ConciseDateFormatter(locator))
         return to_svg(fig)

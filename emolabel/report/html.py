@@ -192,7 +192,8 @@ def _confidence_section(figures: ReportFigures) -> str | None:
         return '<p class="note">The output has no confidence column.</p>'
     caption = (
         "<figcaption>Left: mean confidence of the rows each emotion won. Right: how "
-        "confident the model was, in bins of 0.05, coloured by the emotion it chose.</figcaption>"
+        "confident the model was (grey: all rows; one outline per emotion it chose)."
+        "</figcaption>"
     )
     return f"<figure>{charts.confidence_chart(figures)}{caption}</figure>"
 
@@ -218,7 +219,7 @@ def _co_occurrence_section(figures: ReportFigures) -> str | None:
     )
     caption = (
         "<figcaption>Row <i>a</i>, column <i>b</i>: of the rows predicted <i>a</i>, the share "
-        "also predicted <i>b</i> (the diagonal is 100%).</figcaption>"
+        "also predicted <i>b</i>; the diagonal gives each emotion's rows.</figcaption>"
     )
     return (
         f'{summary}<figure class="narrow">{charts.co_occurrence_chart(multi)}{caption}'
@@ -273,7 +274,9 @@ def _period_section(figures: ReportFigures) -> str | None:
     ]
     table = _table(head, rows, numeric=set(range(1, len(head))))
     return (
-        f"{note}<figure>{charts.period_chart(figures)}</figure>\n"
+        f"{note}<figure>{charts.period_chart(figures)}<figcaption>Each point is one period's "
+        "share of its labelled rows; a period with few rows (often the first or last, cut by "
+        "the data) moves more: the table gives each period's rows.</figcaption></figure>\n"
         f"<details><summary>The share table, one row per period</summary>\n{table}</details>"
     )
 
