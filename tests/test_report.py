@@ -236,6 +236,8 @@ def test_prefixed_columns(tmp_path: Path) -> None:
         (None, ["--every", "1w"], "--every needs --time"),
         (None, ["--summary", "missing.json"], "no such summary file"),
         (None, ["--text-column", "body"], "no column named 'body' for --text-column"),
+        ("half-parquet", [], "cannot read it as parquet (parquet: File out of specification"),
+        ("ragged-csv", [], "cannot read it as csv (found more fields than defined"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
@@ -251,8 +253,13 @@ def test_bad_input_is_one_line_and_exit_2(
             .otherwise(pl.col("created"))
             .alias("created")
         )
-    suffix = "parquet" if change == "parquet" else "csv"
+    suffix = "parquet" if change in ("parquet", "half-parquet") else "csv"
     path = write_labelled(frame, tmp_path / f"labelled.{suffix}")
+    if change == "half-parquet":  # a copy that stopped half way
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    if change == "ragged-csv":
+        lines = path.read_text().splitlines()
+        path.write_text("\n".join([*lines[:5], lines[5] + ",extra", *lines[6:]]) + "\n")
     out = tmp_path / "report.html"
     result = report(path, "-o", out, *args)
     assert result.exit_code == 2, result.output

@@ -120,7 +120,7 @@ def command(
     emolabel report labelled.parquet -o report.html
     emolabel report labelled.parquet -o report.html --by channel --time created --every 1w
     """
-    from emolabel.report.build import build_report
+    from emolabel.report.build import build_report, figures_json
 
     source = click.get_current_context().get_parameter_source("every")
     if source == click.core.ParameterSource.COMMANDLINE and time_column is None:
@@ -136,8 +136,10 @@ def command(
         text_column=text_column,
         prefix=prefix,
         summary=summary,
-        json_path=json_path,
+        json_path=None if json_path == "-" else json_path,
     )
+    if json_path == "-":
+        click.echo(figures_json(figures), nl=False)
     if not quiet:
         render_report(figures, output)
 

@@ -1,20 +1,28 @@
 """One call from an annotate output to its report: scan, aggregate, draw, write.
 
-Files are written to a temporary name beside the target and renamed into place, so a
-failed or interrupted report never leaves half a page behind.
+A CSV/TSV/JSONL output is spooled to a temporary parquet file (in $TMPDIR, removed at
+the end) so the queries do not parse the text once each. The report files are written to
+a temporary name beside the target and renamed into place, so a failed or interrupted
+report never leaves half a page behind.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 
 from emolabel.errors import EmolabelError
 from emolabel.report.aggregate import ReportFigures, aggregate_labelled
 from emolabel.report.html import render_html
 from emolabel.report.options import DEFAULT_EVERY, DEFAULT_GROUPS, DEFAULT_TOP, Every
-from emolabel.report.sources import choose_report_text_column, read_summary, scan_labelled
+from emolabel.report.sources import (
+    choose_report_text_column,
+    read_errors_named,
+    read_summary,
+    scan_labelled,
+)
 
 
 def build_report(
@@ -32,25 +40,37 @@ def build_report(
     json_path: str | Path | None = None,
 ) -> ReportFigures:
     """Write the HTML report of `labelled` to `output` (and the figures to `json_path`)."""
-    source = scan_labelled(labelled, prefix=prefix)
-    chosen_text = choose_report_text_column(source, text_column)
     summary_data, summary_file = read_summary(
-        source.path, Path(summary) if summary is not None else None
+        Path(labelled), Path(summary) if summary is not None else None
     )
-    figures = aggregate_labelled(
-        source, by=by, time=time, every=every, top=top, groups=groups, text_column=chosen_text
-    )
+    with tempfile.TemporaryDirectory(prefix="emolabel-report-") as spool:
+        source = scan_labelled(labelled, prefix=prefix, spool_dir=Path(spool))
+        chosen_text = choose_report_text_column(source, text_column)
+        figures = read_errors_named(
+            source.path,
+            source.format,
+            lambda: aggregate_labelled(
+                source,
+                by=by,
+                time=time,
+                every=every,
+                top=top,
+                groups=groups,
+                text_column=chosen_text,
+            ),
+        )
     figures.summary = summary_data
     figures.summary_path = None if summary_file is None else str(summary_file)
     if output is not None:
         write_atomically(Path(output), render_html(figures))
     if json_path is not None:
-        text = json.dumps(figures.to_dict(), indent=2, ensure_ascii=False, default=str) + "\n"
-        if str(json_path) == "-":
-            print(text, end="")
-        else:
-            write_atomically(Path(json_path), text)
+        write_atomically(Path(json_path), figures_json(figures))
     return figures
+
+
+def figures_json(figures: ReportFigures) -> str:
+    """The figures as the JSON document --json writes."""
+    return json.dumps(figures.to_dict(), indent=2, ensure_ascii=False, default=str) + "\n"
 
 
 def write_atomically(path: Path, text: str) -> None:

@@ -118,7 +118,7 @@ def confidence_chart(figures: ReportFigures) -> str:
         right.set_xlim(0, 1)
         right.set_title("Confidence histogram")
         right.set_xlabel("confidence (bins of 0.05)")
-        if len(labels) <= 12:
+        if len(labels) <= 12 and any(total):
             right.legend(fontsize=8, frameon=False, loc="upper left")
         return to_svg(fig)
 

@@ -8,9 +8,10 @@ ask which format they read and never load the file.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 
@@ -19,6 +20,7 @@ from emolabel.io.corpus import TEXT_COLUMN_NAMES, detect_format
 
 # How CSV/TSV outputs store a list<string> column (emolabel.io's LIST_SEPARATOR contract).
 LIST_SEPARATOR = "|"
+T = TypeVar("T")
 # Names a summary JSON is looked for under, beside the output ({name} = output file name,
 # {stem} = it without its extensions); annotate's --summary-json path is the user's choice.
 SUMMARY_NAMES = ("{name}.summary.json", "{stem}.summary.json", "{stem}-summary.json")
@@ -47,13 +49,20 @@ class LabelledSource:
         return {c for c in added if c}
 
 
-def scan_labelled(path: str | Path, *, prefix: str = "") -> LabelledSource:
-    """The annotate output at `path` (parquet/CSV/TSV/JSONL file, or a folder of parquet)."""
+def scan_labelled(
+    path: str | Path, *, prefix: str = "", spool_dir: Path | None = None
+) -> LabelledSource:
+    """The annotate output at `path` (parquet/CSV/TSV/JSONL file, or a folder of parquet).
+
+    With `spool_dir`, a CSV/TSV/JSONL file is first copied there as parquet in one
+    streaming pass: the report's queries then read it column by column instead of parsing
+    the text file once per query (1M-row CSV: 69 s -> about 20 s).
+    """
     path = Path(path)
     if not path.exists():
         raise EmolabelError(f"{path}: no such file or folder")
     frame, fmt = _scan(path)
-    schema = frame.collect_schema()
+    schema = read_errors_named(path, fmt, frame.collect_schema)
     names = schema.names()
     emotion = f"{prefix}emotion"
     if emotion not in names:
@@ -67,6 +76,10 @@ def scan_labelled(path: str | Path, *, prefix: str = "") -> LabelledSource:
     truncated = _present(f"{prefix}truncated", names)
     score_prefix = f"{prefix}score_"
     labels = [n[len(score_prefix) :] for n in names if n.startswith(score_prefix)]
+    if spool_dir is not None and fmt != "parquet":
+        spooled = spool_dir / f"{path.name}.parquet"
+        read_errors_named(path, fmt, lambda: frame.sink_parquet(spooled, compression="lz4"))
+        frame = pl.scan_parquet(spooled)
     frame = frame.with_columns(_normalised(schema, confidence, emotions, truncated))
     return LabelledSource(
         path=path,
@@ -80,6 +93,17 @@ def scan_labelled(path: str | Path, *, prefix: str = "") -> LabelledSource:
         prefix=prefix,
         columns=names,
     )
+
+
+def read_errors_named(path: Path, fmt: str, read: Callable[[], T]) -> T:
+    """Run `read`, turning polars' and the OS's read errors into one line naming the file."""
+    try:
+        return read()
+    except (pl.exceptions.ComputeError, pl.exceptions.SchemaError, OSError) as exc:
+        raise EmolabelError(
+            f"{path}: cannot read it as {fmt} ({_first_line(exc)}); is it a complete file "
+            "that annotate wrote?"
+        ) from exc
 
 
 def _present(name: str, names: list[str]) -> str | None:
