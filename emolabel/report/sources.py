@@ -16,10 +16,8 @@ from typing import Any, TypeVar
 import polars as pl
 
 from emolabel.errors import EmolabelError
-from emolabel.io.corpus import TEXT_COLUMN_NAMES, detect_format
+from emolabel.io import LIST_SEPARATOR, TEXT_COLUMN_NAMES, detect_format
 
-# How CSV/TSV outputs store a list<string> column (emolabel.io's LIST_SEPARATOR contract).
-LIST_SEPARATOR = "|"
 T = TypeVar("T")
 # Names a summary JSON is looked for under, beside the output ({name} = output file name,
 # {stem} = it without its extensions); annotate's --summary-json path is the user's choice.
