@@ -86,7 +86,7 @@ def read_everything(path: Path, **options: object) -> None:
 
 @pytest.mark.parametrize("name", sorted(SEEDS))
 @settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(edits=st.lists(edit, min_size=1, max_size=3), skip=st.booleans())
 def test_mutated_inputs_read_or_fail_cleanly(
