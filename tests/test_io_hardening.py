@@ -128,3 +128,30 @@ def test_list_columns_written_as_lists_or_joined(tmp_path: Path) -> None:
     with pytest.raises(EmolabelError, match="'meta' holds nested values"):
         CorpusWriter(tmp_path / "x.csv", "csv", nested)
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_invalid_utf8_in_header_or_ragged_row_is_one_line(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    header = tmp_path / "head.csv"
+    header.write_bytes(b"te\x87xt,id\nhello,1\n")
+    with pytest.raises(EmolabelError, match=r"head.csv line 1: invalid UTF-8"):
+        open_corpus(header)
+    assert rows(header, encoding_errors="replace") == [{"te\ufffdxt": "hello", "id": "1"}]
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_bytes(b"id,text\n1,hello\n2,a\x87,b\n3,bye\n")
+    for on_error in ("fail", "skip"):
+        with pytest.raises(EmolabelError, match=r"ragged.csv line 3: invalid UTF-8"):
+            rows(ragged, on_error=on_error)
+    assert "Exception ignored" not in capfd.readouterr().err
+
+
+def test_damaged_parquet_pages_are_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "cut.parquet"
+    pq.write_table(pa.table({"text": ["hello world"] * 100}), path, compression="none")
+    data = bytearray(path.read_bytes())
+    data[4:40] = b"," * 36  # the first data page's header, footer intact
+    path.write_bytes(bytes(data))
+    for read in (rows, read_table):
+        with pytest.raises(EmolabelError, match=r"cut.parquet: not a readable parquet file"):
+            read(path)

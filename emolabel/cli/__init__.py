@@ -43,10 +43,20 @@ def main() -> None:
     emolabel train --data data/ -o my-model            fine-tune your own model
     emolabel evaluate my-model --data val.csv          accuracy, F1, calibration
     emolabel models                                    list the built-in models
+    emolabel report labelled.parquet -o report.html    see what a corpus feels
     """
 
 
-COMMAND_MODULES = ("annotate", "classify", "train", "evaluate", "models", "compare", "distill")
+COMMAND_MODULES = (
+    "annotate",
+    "classify",
+    "train",
+    "evaluate",
+    "models",
+    "compare",
+    "distill",
+    "report",
+)
 
 
 def _register() -> None:

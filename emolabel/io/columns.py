@@ -24,7 +24,7 @@ def choose_text_column(
 
     `exclude` names columns that cannot be the text (training's label column)."""
     names = schema.names
-    listing = ", ".join(names) if names else "(none)"
+    listing = ", ".join(shown_name(n) for n in names) if names else "(none)"
     if requested is not None:
         if requested not in names:
             raise EmolabelError(f"{path}: no column named {requested!r}; columns are: {listing}")
@@ -35,7 +35,7 @@ def choose_text_column(
         return known[0]
     if len(known) > 1:
         raise EmolabelError(
-            f"{path}: several text-like columns ({', '.join(known)}); "
+            f"{path}: several text-like columns ({', '.join(map(shown_name, known))}); "
             f"pass --text-column (columns are: {listing})"
         )
     candidates = [name for name in string_columns if name not in exclude]
@@ -49,6 +49,11 @@ def choose_text_column(
         f"{path}: cannot tell which column holds the text; pass --text-column "
         f"(columns are: {listing})"
     )
+
+
+def shown_name(name: str) -> str:
+    """A column name for a one-line message: quoted when it holds a line break or the like."""
+    return name if name.isprintable() else repr(name)
 
 
 def string_column_names(schema: pa.Schema) -> list[str]:

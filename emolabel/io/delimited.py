@@ -4,7 +4,9 @@ text, rows that outgrow a block re-read with bigger blocks, bad rows named by li
 from __future__ import annotations
 
 import codecs
+import contextlib
 import io
+import sys
 from collections.abc import Callable, Generator, Iterator, Sequence
 from typing import IO, Any
 
@@ -19,6 +21,7 @@ from emolabel.io.columns import (
 )
 from emolabel.io.encoding import (
     Source,
+    find_bad_utf8_line,
     find_line_starting_with,
     find_lines_starting_with,
     open_binary,
@@ -64,6 +67,25 @@ class CsvBlockStream(io.RawIOBase):
         buffer[:n] = self._pending[:n]
         self._pending = self._pending[n:]
         return n
+
+
+@contextlib.contextmanager
+def undecodable_rows_unreported() -> Iterator[None]:
+    """While pyarrow parses: a ragged row that is not UTF-8 cannot reach our row handler
+    (pyarrow decodes its text first and prints "Exception ignored ..." on stderr). The parse
+    then fails, and that failure is reported as the file's invalid UTF-8 line; so this one
+    unraisable error is dropped, every other goes to the usual hook."""
+    previous = sys.unraisablehook
+
+    def hook(unraisable: Any) -> None:
+        if not isinstance(unraisable.exc_value, UnicodeDecodeError):
+            previous(unraisable)
+
+    sys.unraisablehook = hook
+    try:
+        yield
+    finally:
+        sys.unraisablehook = previous
 
 
 def row_exceeds_block(exc: Exception) -> bool:
@@ -135,10 +157,13 @@ class DelimitedFile:
             delimiter=self.delimiter, newlines_in_values=True, invalid_row_handler=handler
         )
         stream, position = open_binary(self.path, self.gzipped)
-        source = CsvBlockStream(stream, replace_bad_utf8=self.encoding_errors == "replace")
+        # The probe decodes leniently: pyarrow decodes a ragged row's text for the handler
+        # and prints "Exception ignored" when it is not UTF-8; the header is checked below.
+        lenient = self.encoding_errors == "replace" or column_types is None
+        source = CsvBlockStream(stream, replace_bad_utf8=lenient)
         convert = pa_csv.ConvertOptions(column_types=column_types or {}, strings_can_be_null=False)
         try:
-            with stream_errors(self.path):
+            with stream_errors(self.path), undecodable_rows_unreported():
                 reader = pa_csv.open_csv(
                     source,
                     read_options=self._read_options(block),
@@ -168,16 +193,30 @@ class DelimitedFile:
             return utf8_error(self.path, self.gzipped)
         if "Empty CSV file" in message:
             return EmolabelError(f"{self.path} is empty: pass a file with a header and rows")
-        return EmolabelError(f"{self.path}: cannot parse as {self.fmt.upper()}: {message}")
+        if "columns, got" in message:  # a ragged row whose text pyarrow could not decode
+            line = find_bad_utf8_line(self.path, self.gzipped)
+            if line is not None:
+                return utf8_error(self.path, self.gzipped, line)
+        first = message.strip().splitlines()[0] if message.strip() else repr(exc)
+        return EmolabelError(f"{self.path}: cannot parse as {self.fmt.upper()}: {first}")
 
     def _probe(self) -> tuple[pa.Schema, int]:
         """The column names (all read as text) from the first block."""
         probe, stream, _, block = self._open(None, DEFAULT_BLOCK_BYTES)
         inferred = probe.schema
         stream.close()
-        refuse_duplicate_columns(self.path, inferred.names)
-        if self.header and not self._delimiter_given and len(inferred.names) == 1:
-            self._refuse_other_delimiter(inferred.names[0])
+        try:
+            names = inferred.names
+        except UnicodeDecodeError:  # pyarrow checks values, not the header's names
+            raise utf8_error(self.path, self.gzipped) from None
+        replaced = any("\ufffd" in name for name in names)  # by the lenient probe?
+        if replaced and self.encoding_errors == "strict":
+            line = find_bad_utf8_line(self.path, self.gzipped)
+            if line == 1:
+                raise utf8_error(self.path, self.gzipped, 1)
+        refuse_duplicate_columns(self.path, names)
+        if self.header and not self._delimiter_given and len(names) == 1:
+            self._refuse_other_delimiter(names[0])
         self.inferred_schema = inferred
         return pa.schema([(name, pa.string()) for name in inferred.names]), block
 
@@ -201,7 +240,7 @@ class DelimitedFile:
         try:
             while True:
                 try:
-                    with stream_errors(self.path):
+                    with stream_errors(self.path), undecodable_rows_unreported():
                         batch = reader.read_next_batch()
                 except StopIteration:
                     return rows, 0

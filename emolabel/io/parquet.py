@@ -19,9 +19,26 @@ def open_parquet_file(path: Source) -> pq.ParquetFile:
     try:
         parquet = pq.ParquetFile(path.read_all() if isinstance(path, StdinSpool) else path)
     except (pa.ArrowInvalid, OSError) as exc:
-        raise EmolabelError(f"{path}: not a readable parquet file ({exc})") from None
+        raise unreadable_parquet(path, exc) from None
     refuse_duplicate_columns(path, parquet.schema_arrow.names)
     return parquet
+
+
+def unreadable_parquet(path: Source, exc: Exception) -> EmolabelError:
+    """A damaged parquet file (footer or data pages), in one line."""
+    lines = str(exc).strip().splitlines()
+    return EmolabelError(
+        f"{path}: not a readable parquet file ({lines[0] if lines else type(exc).__name__}); "
+        "re-export or re-download it"
+    )
+
+
+def read_parquet(path: Source, parquet: pq.ParquetFile) -> pa.Table:
+    """The whole file (for read_table); damaged data pages are one-line errors."""
+    try:
+        return parquet.read()
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise unreadable_parquet(path, exc) from None
 
 
 def open_parquet(
@@ -56,7 +73,14 @@ def open_parquet(
 
     def batches() -> Iterator[pa.RecordBatch]:
         rows_read[0] = 0
-        for batch in parquet.iter_batches(batch_size=batch_rows):
+        batches = parquet.iter_batches(batch_size=batch_rows)
+        while True:
+            try:
+                batch = next(batches)
+            except StopIteration:
+                return
+            except (pa.ArrowInvalid, OSError) as exc:  # a damaged data page
+                raise unreadable_parquet(path, exc) from None
             rows_read[0] += batch.num_rows
             yield batch
 

@@ -19,7 +19,7 @@ from emolabel.io.corpus import check_delimiter, check_reader_options
 from emolabel.io.delimited import DelimitedFile
 from emolabel.io.formats import detect_format
 from emolabel.io.jsonl import JsonLinesFile
-from emolabel.io.parquet import open_parquet_file
+from emolabel.io.parquet import open_parquet_file, read_parquet
 from emolabel.io.reader import RowError
 from emolabel.io.text import TEXT_SCHEMA, open_txt
 
@@ -158,7 +158,7 @@ def _read_json(request: _Request) -> LoadedTable:
 def _read_parquet(request: _Request) -> LoadedTable:
     if request.gzipped:
         raise EmolabelError(f"{request.file}: parquet is compressed inside; pass the .parquet file")
-    table = open_parquet_file(request.file).read()
+    table = read_parquet(request.file, open_parquet_file(request.file))
     if table.num_rows == 0:
         raise EmolabelError(f"{request.file} has no rows: pass a file with rows")
     strings = [
