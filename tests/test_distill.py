@@ -15,16 +15,16 @@ from click.testing import CliRunner
 from emolabel.cli import main
 from emolabel.errors import EmolabelError
 from emolabel.inference.classifier import EmotionClassifier
+from emolabel.training.base_models import count_parameters
 from emolabel.training.data import load_training_data
-from emolabel.training.distill import (
+from emolabel.training.distill import DistillationObjective, distill
+from emolabel.training.distillation_loss import (
     IGNORE_LABEL,
     TEACHER_COLUMN,
-    DistillationObjective,
     TeacherCollator,
-    distill,
     distillation_loss,
 )
-from emolabel.training.trainer import PadCollator, count_parameters, tokenize_splits, train
+from emolabel.training.trainer import PadCollator, tokenize_splits, train
 from tests.test_training import FAST, write_data
 
 

@@ -102,7 +102,7 @@ def command(output: str, quiet: bool, overwrite: bool, resume: bool, **options: 
     invoked = (
         shlex.join(["emolabel", *sys.argv[1:]]) if argv0 in ("emolabel", "__main__.py") else None
     )
-    with DistillProgress(quiet=quiet) as progress:
+    with DistillProgress(quiet=quiet) as progress:  # Ctrl-C: Interrupted, exit 130
         result = distill(
             output_dir=output,
             overwrite=overwrite,
@@ -111,7 +111,5 @@ def command(output: str, quiet: bool, overwrite: bool, resume: bool, **options: 
             command=invoked,
             **options,  # type: ignore[arg-type]
         )
-    if result.interrupted:
-        raise click.exceptions.Exit(130)
     if not quiet:
         render_training_result(result)

@@ -8,6 +8,13 @@ from pathlib import Path
 
 import click
 
+from emolabel.training.options import (
+    DEFAULT_OUTPUT_DIR,
+    METRICS,
+    PRECISIONS,
+    option_default,
+)
+
 PRESET_HELP = (
     "minilm (default, bundled), distilbert, bert-base, bert-tiny, bert-mini, "
     "bert-small, roberta-base"
@@ -27,14 +34,14 @@ PRESET_HELP = (
 @click.option(
     "--output",
     "-o",
-    default="emolabel-model",
+    default=DEFAULT_OUTPUT_DIR,
     show_default=True,
     type=click.Path(file_okay=False),
     help="Model folder to write (refused if not empty, unless --overwrite or --resume).",
 )
 @click.option(
     "--base-model",
-    default="minilm",
+    default=option_default("base_model"),
     show_default=True,
     metavar="PRESET|DIR|HUB_ID",
     help=f"Encoder to fine-tune: a preset ({PRESET_HELP}), a local folder or a hub id; "
@@ -43,39 +50,57 @@ PRESET_HELP = (
 @click.option(
     "--epochs",
     type=click.FloatRange(min=0, min_open=True),
-    default=3.0,
+    default=option_default("epochs"),
     show_default=True,
     help="Passes over the training data.",
 )
 @click.option(
     "--lr",
     type=float,
-    default=None,
+    default=option_default("lr"),
     help="Peak learning rate. Default: 1e-4 for minilm/bert-mini/bert-small, "
     "3e-4 for bert-tiny, 5e-5 otherwise.",
 )
-@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
+@click.option(
+    "--head-lr",
+    type=float,
+    default=option_default("head_lr"),
+    help="Peak learning rate of the classification head and pooler (the encoder keeps "
+    "--lr); a larger one (e.g. 10x) helps a fresh head catch up. Default: --lr.",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=option_default("batch_size"),
+    show_default=True,
+)
 @click.option(
     "--seed",
     type=int,
-    default=42,
+    default=option_default("seed"),
     show_default=True,
     help="Seeds the head initialisation, shuffling and the validation split.",
 )
 @click.option(
     "--warmup-ratio",
     type=click.FloatRange(0, 1, max_open=True),
-    default=0.1,
+    default=option_default("warmup_ratio"),
     show_default=True,
     help="Share of steps for linear warmup, then linear decay.",
 )
-@click.option("--weight-decay", type=click.FloatRange(min=0), default=0.01, show_default=True)
+@click.option(
+    "--weight-decay",
+    type=click.FloatRange(min=0),
+    default=option_default("weight_decay"),
+    show_default=True,
+)
 @click.option(
     "--metric",
-    type=click.Choice(["macro_f1", "accuracy", "weighted_f1", "loss"]),
-    default="macro_f1",
+    type=click.Choice(METRICS),
+    default=option_default("metric"),
     show_default=True,
-    help="Validation figure that picks the best epoch (and drives --patience).",
+    help="Validation figure that picks the best epoch (and drives --patience); for "
+    "multi-label data F1 and accuracy are taken at thresholds tuned per label.",
 )
 @click.option(
     "--patience",
@@ -85,7 +110,7 @@ PRESET_HELP = (
 )
 @click.option(
     "--freeze",
-    default="none",
+    default=option_default("freeze"),
     show_default=True,
     metavar="none|embeddings|all-but-last-N",
     help="Freeze the embeddings, or everything but the last N encoder layers (and the head).",
@@ -100,10 +125,14 @@ PRESET_HELP = (
 @click.option(
     "--class-weights",
     is_flag=True,
-    help="Inverse-frequency weighted cross-entropy, for imbalanced labels.",
+    help="Inverse-frequency weighted cross-entropy, for imbalanced labels (multi-label: "
+    "BCE pos_weight = negatives / positives per label).",
 )
 @click.option(
-    "--label-smoothing", type=click.FloatRange(0, 1, max_open=True), default=0.0, show_default=True
+    "--label-smoothing",
+    type=click.FloatRange(0, 1, max_open=True),
+    default=option_default("label_smoothing"),
+    show_default=True,
 )
 @click.option(
     "--max-length",
@@ -114,24 +143,29 @@ PRESET_HELP = (
 @click.option(
     "--head-tokens",
     type=click.IntRange(min=0),
-    default=128,
+    default=option_default("head_tokens"),
     show_default=True,
     help="Long texts keep this many first tokens plus the last ones (as annotate).",
 )
 @click.option(
     "--val-fraction",
     type=click.FloatRange(0, 1, min_open=True, max_open=True),
-    default=0.1,
+    default=option_default("val_fraction"),
     show_default=True,
     help="Stratified share of train held out when the data has no validation split.",
 )
 @click.option("--text-column", default=None, help="Text column (default: detected).")
 @click.option("--label-column", default=None, help="Label column (default: detected).")
-@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N or mps.")
+@click.option(
+    "--device",
+    default=option_default("device"),
+    show_default=True,
+    help="auto, cpu, cuda, cuda:N or mps.",
+)
 @click.option(
     "--precision",
-    type=click.Choice(["auto", "fp32", "bf16", "fp16"]),
-    default="auto",
+    type=click.Choice(PRECISIONS),
+    default=option_default("precision"),
     show_default=True,
     help="auto = bf16/fp16 mixed precision on GPU; on the CPU bf16 where it is fast "
     "(AMX, AMD Zen 4+: about 2x fp32), else fp32.",
@@ -172,7 +206,7 @@ def command(
     invoked = (
         shlex.join(["emolabel", *sys.argv[1:]]) if argv0 in ("emolabel", "__main__.py") else None
     )
-    with TrainingProgress(quiet=quiet) as progress:
+    with TrainingProgress(quiet=quiet) as progress:  # Ctrl-C: Interrupted, exit 130
         result = train(
             data,
             output,
@@ -182,7 +216,5 @@ def command(
             command=invoked,
             **options,  # type: ignore[arg-type]
         )
-    if result.interrupted:
-        raise click.exceptions.Exit(130)
     if not quiet:
         render_training_result(result)

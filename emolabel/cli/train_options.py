@@ -14,6 +14,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 SHARED_TRAINING_OPTIONS = (
     "epochs",
     "lr",
+    "head_lr",
     "batch_size",
     "seed",
     "warmup_ratio",

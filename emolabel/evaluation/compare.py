@@ -30,16 +30,13 @@ from emolabel import __version__
 from emolabel.errors import EmolabelError
 from emolabel.evaluation.evaluate import label_ids
 from emolabel.evaluation.metrics import classification_metrics, save_confusion_matrix_plot
+from emolabel.events import Events as TrainingEvents
 from emolabel.inference.classifier import EmotionClassifier, check_model_folder, resolve_device
+from emolabel.training.base_models import count_parameters, resolve_base_model
 from emolabel.training.data import DEFAULT_HUB_DATASET, label_counts, load_training_data
-from emolabel.training.trainer import (
-    MODEL_INFO_FILE,
-    TrainingEvents,
-    TrainingOptions,
-    count_parameters,
-    resolve_base_model,
-    train,
-)
+from emolabel.training.model_folder import MODEL_INFO_FILE
+from emolabel.training.options import TrainingOptions
+from emolabel.training.trainer import train
 
 DEFAULT_OUTPUT_DIR = "emolabel-comparison"
 RESULT_FILE = "comparison.json"
@@ -212,8 +209,6 @@ def compare(
         if spec is not None:
             folder = out / MODELS_DIR / slug(name)
             result = train(data, folder, overwrite=True, events=events, base_model=spec, **options)
-            if result.interrupted:
-                raise KeyboardInterrupt
             train_seconds = round(result.seconds, 1)
             origin = "fine-tuned here"
         else:
