@@ -16,6 +16,7 @@ from emolabel.cli import main
 from emolabel.errors import EmolabelError
 from emolabel.inference.classifier import EmotionClassifier
 from emolabel.training.base_models import count_parameters
+from emolabel.training.batches import PadCollator, tokenize_splits
 from emolabel.training.data import load_training_data
 from emolabel.training.distill import DistillationObjective, distill
 from emolabel.training.distillation_loss import (
@@ -24,7 +25,7 @@ from emolabel.training.distillation_loss import (
     TeacherCollator,
     distillation_loss,
 )
-from emolabel.training.trainer import PadCollator, tokenize_splits, train
+from emolabel.training.trainer import train
 from tests.test_training import FAST, write_data
 
 

@@ -24,11 +24,12 @@ from emolabel.training.base_models import (
     resolve_base_model,
     resolve_training_precision,
 )
+from emolabel.training.batches import PadCollator, tokenize_splits
 from emolabel.training.data import load_training_data
 from emolabel.training.model_folder import equivalent_command
 from emolabel.training.objective import EmolabelTrainer, class_weights_for
 from emolabel.training.options import TrainingOptions
-from emolabel.training.trainer import PadCollator, tokenize_splits, train
+from emolabel.training.trainer import train
 
 WORDS = {
     "anger": ["angry", "furious", "mad"],

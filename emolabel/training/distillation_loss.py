@@ -7,8 +7,8 @@ from typing import Any
 
 import torch
 
+from emolabel.training.batches import PadCollator
 from emolabel.training.objective import EmolabelTrainer
-from emolabel.training.trainer import PadCollator
 
 TEACHER_COLUMN = "teacher_logits"
 IGNORE_LABEL = -100  # rows from --unlabelled: no gold label, soft loss only

@@ -38,7 +38,6 @@ from transformers.trainer_utils import get_last_checkpoint
 from emolabel.errors import Interrupted
 from emolabel.evaluation.metrics import classification_metrics, epoch_metrics
 from emolabel.events import Events
-from emolabel.inference.batching import pad_batch
 from emolabel.inference.classifier import EmotionClassifier, resolve_device
 from emolabel.training.base_models import (
     count_parameters,
@@ -48,6 +47,7 @@ from emolabel.training.base_models import (
     resolve_base_model,
     resolve_training_precision,
 )
+from emolabel.training.batches import ROW_COLUMN, PadCollator, tokenize_splits
 from emolabel.training.callbacks import EpochRecord, EventsCallback, InterruptFlag, epoch_history
 from emolabel.training.data import DEFAULT_HUB_DATASET, TrainingData, load_training_data
 from emolabel.training.model_folder import (
@@ -69,7 +69,6 @@ from emolabel.training.objective import (
 )
 from emolabel.training.options import DEFAULT_OUTPUT_DIR, TrainingOptions
 from emolabel.training.thresholds import (
-    multi_hot,
     multilabel_epoch_metrics,
     multilabel_validation,
     sigmoid,
@@ -86,7 +85,6 @@ __all__ = [
     "tokenize_splits",
     "train",
 ]
-ROW_COLUMN = "row"  # validation rows' index in the data's own order (tokenizing sorts them)
 
 
 @dataclass
@@ -150,6 +148,35 @@ def train(
         torch.set_num_threads(threads)  # leave the caller's process as it was
 
 
+@dataclass
+class _Run:
+    """What one run has loaded before the Trainer starts."""
+
+    opts: TrainingOptions
+    out: Path
+    started: float
+    device: str
+    precision: str
+    source: str
+    data: TrainingData
+    tokenizer: Any
+    model: Any
+    encoder: Any
+    trainable: int
+    total: int
+    lr: float
+    command: str
+    resumed: bool
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.out / CHECKPOINTS_DIR
+
+    @property
+    def multi_label(self) -> bool:
+        return is_multi_label(self.data)
+
+
 def _train(
     data: Any,
     out: Path,
@@ -160,23 +187,52 @@ def _train(
     command: str | None,
     objective: TrainingObjective,
 ) -> TrainingResult:
+    resume_from = check_output_dir(out, overwrite=overwrite, resume=resume)
+    run = _load(data, out, opts, events, command, objective, resumed=resume_from is not None)
+    tokenized = tokenize_splits(run.data, run.encoder)
+    tokenized["train"] = objective.prepare_train(tokenized["train"], run.encoder)
+    if resume_from is None:
+        empty_output_dir(out)  # only now, once data and model have loaded
+    run.checkpoints.mkdir(parents=True, exist_ok=True)
+    write_run_file(run.checkpoints, opts, run.data.labels, data)
+    interrupt = InterruptFlag()
+    progress = EventsCallback(events, interrupt)
+    trainer = build_trainer(run, tokenized, [progress], objective)
+    with interrupt.installed():
+        trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+    if interrupt.is_set and trainer.state.global_step < trainer.state.max_steps:
+        checkpoint = Path(get_last_checkpoint(str(run.checkpoints)) or run.checkpoints)
+        events.interrupted(checkpoint)
+        again = run.command if "--resume" in run.command.split() else f"{run.command} --resume"
+        raise Interrupted(f"interrupted: checkpoint saved in {checkpoint}; continue with: {again}")
+    events.saving(out)
+    return _write_model(run, trainer, tokenized["validation"], progress.records, objective)
+
+
+def _load(
+    data: Any,
+    out: Path,
+    opts: TrainingOptions,
+    events: Events,
+    command: str | None,
+    objective: TrainingObjective,
+    *,
+    resumed: bool,
+) -> _Run:
+    """Data, base model (frozen as asked) and encoder; nothing on disk changes here."""
     started = time.perf_counter()
     device = resolve_device(opts.device)
     precision = resolve_training_precision(opts.precision, device)
     source, is_local = resolve_base_model(opts.base_model)
-    checkpoints = out / CHECKPOINTS_DIR
-    resume_from = check_output_dir(out, overwrite=overwrite, resume=resume)
-
     data_obj = objective.prepare_data(_load_data(data, opts))
     events.data_loaded(data_obj)
-    multi_label = is_multi_label(data_obj)
-    if resume_from is not None:
-        check_resume_matches(checkpoints, opts, data_obj.labels, data)
-
+    if resumed:
+        check_resume_matches(out / CHECKPOINTS_DIR, opts, data_obj.labels, data)
     threads = opts.threads or _cpu_count()
     if device == "cpu":
         torch.set_num_threads(threads)
     transformers.set_seed(opts.seed)
+    multi_label = is_multi_label(data_obj)
     tokenizer, model = load_base_model(
         opts.base_model, source, is_local, data_obj.labels, multi_label=multi_label
     )
@@ -201,78 +257,68 @@ def _train(
             "multi_label": multi_label,
         }
     )
-    tokenized = tokenize_splits(data_obj, encoder)
-    tokenized["train"] = objective.prepare_train(tokenized["train"], encoder)
-
-    if resume_from is None:
-        empty_output_dir(out)  # only now, once data and model have loaded
-    checkpoints.mkdir(parents=True, exist_ok=True)
-    write_run_file(checkpoints, opts, data_obj.labels, data)
-    command = command or equivalent_command(data, out, opts, lr)
-    interrupt = InterruptFlag()
-    progress = EventsCallback(events, interrupt)
-    trainer = build_trainer(
-        model, tokenizer, tokenized, data_obj, opts, lr, device, precision, checkpoints,
-        [progress], objective,
+    return _Run(
+        opts, out, started, device, precision, source, data_obj, tokenizer, model, encoder,
+        trainable, total, lr, command or equivalent_command(data, out, opts, lr), resumed,
     )  # fmt: skip
-    with interrupt.installed():
-        trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
-    if interrupt.is_set and trainer.state.global_step < trainer.state.max_steps:
-        checkpoint = Path(get_last_checkpoint(str(checkpoints)) or checkpoints)
-        events.interrupted(checkpoint)
-        again = command if "--resume" in command.split() else f"{command} --resume"
-        raise Interrupted(f"interrupted: checkpoint saved in {checkpoint}; continue with: {again}")
 
-    events.saving(out)
-    metrics, thresholds = validate_best(trainer, tokenized["validation"], data_obj, multi_label)
-    best_step = trainer.state.best_global_step
-    records = epoch_history(trainer.state.log_history, progress.records, best_step)
+
+def _write_model(
+    run: _Run,
+    trainer: Trainer,
+    validation: Any,
+    timed: list[EpochRecord],
+    objective: TrainingObjective,
+) -> TrainingResult:
+    """Validate the best epoch's model and write it, emolabel.json and the card to -o."""
+    metrics, thresholds = validate_best(trainer, validation, run.data, run.multi_label)
+    state = trainer.state
+    records = epoch_history(state.log_history, timed, state.best_global_step)
     best_epoch = next((r.epoch for r in records if r.is_best), None)
     best_model: Any = trainer.model
-    best_model.save_pretrained(out, safe_serialization=True)
-    tokenizer.save_pretrained(out)
-    seconds = time.perf_counter() - started
-    state = trainer.state
+    best_model.save_pretrained(run.out, safe_serialization=True)
+    run.tokenizer.save_pretrained(run.out)
+    seconds = time.perf_counter() - run.started
     record = ModelRecord(
-        opts=opts,
-        lr=lr,
-        head_lr=opts.head_lr,
-        source=source,
-        data=data_obj,
-        multi_label=multi_label,
-        truncation=truncation_info(encoder),
-        device=device,
-        precision=precision,
-        trainable=trainable,
-        total=total,
+        opts=run.opts,
+        lr=run.lr,
+        head_lr=run.opts.head_lr,
+        source=run.source,
+        data=run.data,
+        multi_label=run.multi_label,
+        truncation=truncation_info(run.encoder),
+        device=run.device,
+        precision=run.precision,
+        trainable=run.trainable,
+        total=run.total,
         seconds=seconds,
         per_epoch=[asdict(r) for r in records],
         best_epoch=best_epoch,
-        best_step=best_step,
+        best_step=state.best_global_step,
         steps=state.global_step,
         epochs_run=state.epoch or 0,
-        stopped_early=bool(opts.patience and state.global_step < state.max_steps),
-        resumed=resume_from is not None,
+        stopped_early=bool(run.opts.patience and state.global_step < state.max_steps),
+        resumed=run.resumed,
         metrics=metrics,
-        command=command,
+        command=run.command,
         thresholds=thresholds,
         objective=objective.describe(),
     )
     info = build_model_info(record)
-    write_model_info(out, info)
-    if not opts.keep_checkpoints:
-        shutil.rmtree(checkpoints, ignore_errors=True)
+    write_model_info(run.out, info)
+    if not run.opts.keep_checkpoints:
+        shutil.rmtree(run.checkpoints, ignore_errors=True)
     return TrainingResult(
-        output_dir=out,
-        labels=data_obj.labels,
+        output_dir=run.out,
+        labels=run.data.labels,
         metrics=metrics,
         epochs=records,
         best_epoch=best_epoch,
-        trainable_params=trainable,
-        total_params=total,
+        trainable_params=run.trainable,
+        total_params=run.total,
         seconds=seconds,
         info=info,
-        multi_label=multi_label,
+        multi_label=run.multi_label,
         thresholds=thresholds,
     )
 
@@ -307,22 +353,16 @@ def truncation_info(encoder: Any) -> dict[str, Any]:
 
 # ----------------------------------------------------------------------------- the Trainer
 def build_trainer(
-    model: Any,
-    tokenizer: Any,
+    run: _Run,
     tokenized: dict[str, Any],
-    data: TrainingData,
-    opts: TrainingOptions,
-    lr: float,
-    device: str,
-    precision: str,
-    checkpoints: Path,
     callbacks: list[TrainerCallback],
     objective: TrainingObjective,
 ) -> Trainer:
     """The Trainer for one run, its noisy default callbacks removed."""
+    opts, data, device = run.opts, run.data, run.device
     multi_label = is_multi_label(data)
     steps_per_epoch = math.ceil(len(tokenized["train"]) / opts.batch_size)
-    args = training_arguments(opts, checkpoints, lr, device, precision, steps_per_epoch)
+    args = training_arguments(opts, run.checkpoints, run.lr, device, run.precision, steps_per_epoch)
     if opts.patience:
         callbacks = [*callbacks, EarlyStoppingCallback(early_stopping_patience=opts.patience)]
     labels = data.labels
@@ -334,12 +374,12 @@ def build_trainer(
         return epoch_metrics(prediction.label_ids, logits, labels)
 
     trainer = objective.make_trainer(
-        model=model,
+        model=run.model,
         args=args,
         train_dataset=tokenized["train"],
         eval_dataset=tokenized["validation"],
-        processing_class=tokenizer,
-        data_collator=PadCollator(tokenizer.pad_token_id, 8 if device.startswith("cuda") else 1),
+        processing_class=run.tokenizer,
+        data_collator=PadCollator(run.encoder.pad_id, 8 if device.startswith("cuda") else 1),
         compute_metrics=compute_metrics,
         callbacks=callbacks,
         class_weights=class_weights_for(data) if opts.class_weights else None,
@@ -428,67 +468,6 @@ def validation_sources(data: TrainingData) -> dict[str, list[int]]:
     """Source name -> its rows in the validation split (one source: every row)."""
     sources: dict[str, list[int]] | None = getattr(data, "validation_sources", None)
     return sources or {data.source: list(range(len(data.splits["validation"])))}
-
-
-# ----------------------------------------------------------------------------- data
-def tokenize_splits(data: TrainingData, encoder: Any) -> dict[str, Any]:
-    """Tokenize once (batched map), with the classifier's own head+tail truncation.
-
-    Single-label rows get an int `labels`; multi-label rows a multi-hot float list.
-    """
-    fingerprint = f"{encoder.source}|{encoder.max_length}|{encoder.head_tokens}"
-    multi_label, k = is_multi_label(data), len(data.labels)
-
-    def encode(batch: dict[str, list[Any]]) -> dict[str, list[Any]]:
-        ids = encoder.encode(batch["text"]).ids
-        if multi_label:
-            labels = multi_hot(batch["labels"], k).astype(np.float32).tolist()
-        else:
-            labels = batch["label"]
-        return {"input_ids": ids, "labels": labels, "length": [len(x) for x in ids]}
-
-    out: dict[str, Any] = {}
-    for name in ("train", "validation"):
-        split = data.splits[name]
-        mapped = split.map(
-            encode,
-            batched=True,
-            batch_size=2000,
-            remove_columns=split.column_names,
-            keep_in_memory=True,
-            new_fingerprint=_fingerprint(split._fingerprint, fingerprint),
-            desc=None,
-        )
-        if name == "validation":  # length order pads least; figures do not depend on order
-            mapped = mapped.add_column(ROW_COLUMN, list(range(len(mapped))))
-            mapped = mapped.select(np.argsort(np.asarray(mapped["length"]), kind="stable"))
-        out[name] = mapped
-    return out
-
-
-def _fingerprint(*parts: str) -> str:
-    import hashlib
-
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
-
-
-class PadCollator:
-    """Dynamic padding to the longest row of each batch (length-grouped batches pad little)."""
-
-    def __init__(self, pad_id: int, multiple: int = 1) -> None:
-        self.pad_id = pad_id
-        self.multiple = multiple
-
-    def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
-        ids, mask = pad_batch([f["input_ids"] for f in features], self.pad_id, self.multiple)
-        raw = [f["labels"] for f in features]
-        multi_hot_rows = bool(raw) and isinstance(raw[0], (list, tuple, np.ndarray))
-        labels = torch.as_tensor(raw, dtype=torch.float32 if multi_hot_rows else torch.long)
-        return {
-            "input_ids": torch.from_numpy(ids),
-            "attention_mask": torch.from_numpy(mask),
-            "labels": labels,
-        }
 
 
 # ----------------------------------------------------------------------------- helpers
