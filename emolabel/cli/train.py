@@ -105,7 +105,7 @@ PRESET_HELP = (
 @click.option(
     "--patience",
     type=click.IntRange(min=1),
-    default=None,
+    default=option_default("patience"),
     help="Stop after this many epochs without a better --metric.",
 )
 @click.option(
@@ -118,13 +118,14 @@ PRESET_HELP = (
 @click.option(
     "--unfreeze-last",
     type=click.IntRange(min=0),
-    default=None,
+    default=option_default("unfreeze_last"),
     metavar="N",
     help="Train only the last N encoder layers and the head (= --freeze all-but-last-N).",
 )
 @click.option(
     "--class-weights",
     is_flag=True,
+    default=option_default("class_weights"),
     help="Inverse-frequency weighted cross-entropy, for imbalanced labels (multi-label: "
     "BCE pos_weight = negatives / positives per label).",
 )
@@ -137,7 +138,7 @@ PRESET_HELP = (
 @click.option(
     "--max-length",
     type=click.IntRange(min=8),
-    default=None,
+    default=option_default("max_length"),
     help="Tokens per text incl. special tokens. Default: the model's, capped at 512.",
 )
 @click.option(
@@ -154,8 +155,14 @@ PRESET_HELP = (
     show_default=True,
     help="Stratified share of train held out when the data has no validation split.",
 )
-@click.option("--text-column", default=None, help="Text column (default: detected).")
-@click.option("--label-column", default=None, help="Label column (default: detected).")
+@click.option(
+    "--text-column", default=option_default("text_column"), help="Text column (default: detected)."
+)
+@click.option(
+    "--label-column",
+    default=option_default("label_column"),
+    help="Label column (default: detected).",
+)
 @click.option(
     "--device",
     default=option_default("device"),
@@ -173,7 +180,7 @@ PRESET_HELP = (
 @click.option(
     "--threads",
     type=click.IntRange(min=1),
-    default=None,
+    default=option_default("threads"),
     help="CPU threads for torch. Default: every core this process may use.",
 )
 @click.option("--overwrite", is_flag=True, help="Replace an existing model folder.")
@@ -185,6 +192,7 @@ PRESET_HELP = (
 @click.option(
     "--keep-checkpoints",
     is_flag=True,
+    default=option_default("keep_checkpoints"),
     help="Keep OUTPUT/checkpoints (resumable epoch checkpoints) after training.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr.")
