@@ -114,8 +114,8 @@ def test_teacher_targets_line_up_with_rows(setup: dict[str, Any], tmp_path: Path
     extra.write_text(f"a brand new text\n{val_text}\n", encoding="utf-8")
     objective = DistillationObjective(teacher, unlabelled=extra)
     data = objective.prepare_data(data)
-    tokenized = tokenize_splits(data, teacher)
-    rows = objective.prepare_train(tokenized["train"], teacher)
+    tokenized = tokenize_splits(data, teacher.encoder)
+    rows = objective.prepare_train(tokenized["train"], teacher.encoder)
     n = len(tokenized["train"])
     assert len(rows) == n + 1  # the validation text is not used as unlabelled data
     proba, _ = teacher.predict_proba([data.splits["train"]["text"][5], "a brand new text"])

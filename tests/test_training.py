@@ -17,6 +17,7 @@ from emolabel.errors import EmolabelError, Interrupted
 from emolabel.evaluation.evaluate import evaluate
 from emolabel.events import Events
 from emolabel.inference.classifier import EmotionClassifier
+from emolabel.inference.encoding import TextEncoder
 from emolabel.training import base_models
 from emolabel.training.base_models import (
     freeze_layers,
@@ -357,7 +358,7 @@ def test_training_tokens_use_head_tail_truncation(tmp_path: Path, tiny_model_dir
     (tmp_path / "val.txt").write_text("x;joy\ny;sadness\n")
     data = load_training_data(tmp_path)
     tokenizer, model = load_base_model("tiny", str(tiny_model_dir), True, data.labels)
-    encoder = EmotionClassifier(model, tokenizer, source="t", max_length=32, head_tokens=8)
+    encoder = TextEncoder(tokenizer, source="t", config=model.config, max_length=32, head_tokens=8)
     tokenized = tokenize_splits(data, encoder)
     row = next(r for r in tokenized["train"] if r["length"] == 32)
     plain = tokenizer(long_text, add_special_tokens=False)["input_ids"]

@@ -29,8 +29,8 @@ from emolabel.annotation.checkpoints import (
     parts_dir_for,
 )
 from emolabel.errors import EmolabelError, Interrupted
+from emolabel.inference import AGREEMENT_SAMPLE_ROWS, DEFAULT_HEAD_TOKENS, EmotionClassifier
 from emolabel.inference.allocator import release_free_memory
-from emolabel.inference.classifier import AGREEMENT_SAMPLE_ROWS, EmotionClassifier
 from emolabel.io.corpus import (
     CorpusReader,
     CorpusWriter,
@@ -307,7 +307,7 @@ def annotate(
     device: str = "auto",
     precision: str = "auto",
     max_length: int | None = None,
-    head_tokens: int = 128,
+    head_tokens: int = DEFAULT_HEAD_TOKENS,
     batch_tokens: int | None = None,
     compile: bool = False,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,

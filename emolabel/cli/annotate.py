@@ -136,6 +136,7 @@ def command(
     max_length: int | None,
     head_tokens: int,
     batch_tokens: int | None,
+    threshold: float | None,
     compile_model: bool,
     chunk_rows: int,
     encoding_errors: str,
@@ -163,6 +164,8 @@ def command(
     from emolabel.annotation.pipeline import annotate
     from emolabel.cli.render import AnnotateProgress, render_annotation_summary
 
+    if threshold is not None:  # until AnnotateOptions carries it (annotation owner)
+        raise EmolabelError("--threshold is not supported by annotate yet: leave it out")
     if engine == "ray":
         from emolabel.engines.ray.engine import annotate_with_ray, refuse_local_only_options
 

@@ -31,7 +31,7 @@ from emolabel.errors import EmolabelError
 from emolabel.evaluation.evaluate import label_ids
 from emolabel.evaluation.metrics import classification_metrics, save_confusion_matrix_plot
 from emolabel.events import Events as TrainingEvents
-from emolabel.inference.classifier import EmotionClassifier, check_model_folder, resolve_device
+from emolabel.inference import EmotionClassifier, check_model_folder, resolve_device
 from emolabel.training.base_models import count_parameters, resolve_base_model
 from emolabel.training.data import DEFAULT_HUB_DATASET, label_counts, load_training_data
 from emolabel.training.model_folder import MODEL_INFO_FILE

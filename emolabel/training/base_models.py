@@ -10,12 +10,8 @@ import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from emolabel.errors import EmolabelError
-from emolabel.inference.classifier import (
-    HUB_ID_PATTERN,
-    cpu_bf16_is_fast,
-    cpu_supports_bf16,
-    resolve_precision,
-)
+from emolabel.inference.devices import cpu_bf16_is_fast, cpu_supports_bf16, resolve_precision
+from emolabel.inference.model_folders import HUB_ID_PATTERN
 from emolabel.training.data import hub_offline, hub_reachable
 from emolabel.training.layer_subset import check_layer_count, keep_encoder_layers, split_layer_spec
 from emolabel.training.options import parse_freeze

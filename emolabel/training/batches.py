@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from emolabel.inference.batching import pad_batch
+from emolabel.inference.encoding import TextEncoder
 from emolabel.training.data import TrainingData
 from emolabel.training.objective import is_multi_label
 from emolabel.training.thresholds import multi_hot
@@ -17,7 +18,7 @@ from emolabel.training.thresholds import multi_hot
 ROW_COLUMN = "row"  # validation rows' index in the data's own order (tokenizing sorts them)
 
 
-def tokenize_splits(data: TrainingData, encoder: Any) -> dict[str, Any]:
+def tokenize_splits(data: TrainingData, encoder: TextEncoder) -> dict[str, Any]:
     """Tokenize once (batched map), with the classifier's own head+tail truncation.
 
     Single-label rows get an int `labels`; multi-label rows a multi-hot float list.

@@ -26,6 +26,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from emolabel.errors import EmolabelError
+from emolabel.inference.model_folders import HUB_ID_PATTERN
 
 if TYPE_CHECKING:
     from datasets import DatasetDict
@@ -83,7 +84,6 @@ TABLE_SUFFIXES = {
 }
 MAPPING_FILE_NAMES = ("mapping.txt", "labels.txt", "label_names.txt")
 CONFLICT_EXAMPLES = 5
-HUB_ID_PATTERN = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")
 
 
 # ----------------------------------------------------------------------------- records
@@ -310,7 +310,7 @@ def read_splits(
     looks_like_path = text.startswith((".", "/", "~")) or path.suffix.lower() in TABLE_SUFFIXES
     if looks_like_path or text.count("/") > 1 or (os.sep != "/" and os.sep in text):
         raise EmolabelError(f"data file not found: {text}: check the path")
-    if not HUB_ID_PATTERN.match(text):
+    if not HUB_ID_PATTERN.match(text) or "/" not in text:
         raise EmolabelError(
             f"--data {text}: no such file or folder, and not a hub dataset id (owner/name)"
         )

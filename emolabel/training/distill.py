@@ -40,7 +40,11 @@ import numpy as np
 
 from emolabel.errors import EmolabelError
 from emolabel.events import Events
-from emolabel.inference.classifier import EmotionClassifier, check_model_folder, resolve_device
+from emolabel.inference import DEFAULT_HEAD_TOKENS
+from emolabel.inference.classifier import EmotionClassifier
+from emolabel.inference.devices import resolve_device
+from emolabel.inference.encoding import TextEncoder
+from emolabel.inference.model_folders import check_model_folder
 from emolabel.training.base_models import default_learning_rate
 from emolabel.training.data import DEFAULT_HUB_DATASET, TrainingData
 from emolabel.training.distillation_loss import (
@@ -111,7 +115,7 @@ def distill(
         device=device,
         precision="auto" if device.startswith("cuda") else "fp32",  # exact soft targets
         max_length=options.get("max_length"),
-        head_tokens=int(options.get("head_tokens", 128)),
+        head_tokens=int(options.get("head_tokens", DEFAULT_HEAD_TOKENS)),
     )
     objective = DistillationObjective(
         classifier,
@@ -249,7 +253,7 @@ class DistillationObjective(TrainingObjective):
         self._validation_texts = set(data.splits["validation"]["text"])
         return data
 
-    def prepare_train(self, train: Any, encoder: EmotionClassifier) -> Any:
+    def prepare_train(self, train: Any, encoder: TextEncoder) -> Any:
         """Teacher log-probabilities for every row, plus the --unlabelled rows."""
         from datasets import Dataset, concatenate_datasets
 
@@ -386,9 +390,9 @@ def relabel(data: TrainingData, labels: list[str]) -> TrainingData:
 
 
 def teacher_is_multi_label(teacher: EmotionClassifier) -> bool:
-    """Sigmoid teacher? The pipeline's rule: multi-label problem type, or a single label."""
-    config = teacher.model.config
-    return config.problem_type == "multi_label_classification" or config.num_labels == 1
+    """Sigmoid teacher? (inference's rule, the pipeline's: multi-label problem type or one
+    label)."""
+    return bool(teacher.multi_label)
 
 
 def _read_info(folder: Path) -> dict[str, Any]:

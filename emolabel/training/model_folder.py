@@ -17,6 +17,7 @@ from transformers.trainer_utils import get_last_checkpoint
 
 from emolabel import __version__
 from emolabel.errors import EmolabelError
+from emolabel.inference.model_folders import MODEL_INFO_FILE
 from emolabel.training.base_models import default_learning_rate
 from emolabel.training.data import TrainingData, label_counts
 from emolabel.training.layer_subset import describe_layer_subset, split_layer_spec
@@ -24,7 +25,6 @@ from emolabel.training.options import TrainingOptions
 
 CHECKPOINTS_DIR = "checkpoints"
 RUN_FILE = "emolabel-run.json"
-MODEL_INFO_FILE = "emolabel.json"
 CARD_FILE = "README.md"
 
 

@@ -4,7 +4,7 @@ separate head learning rate), and the objective hook distillation plugs into."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -12,6 +12,9 @@ from transformers import Trainer
 
 from emolabel.training.data import TrainingData
 from emolabel.training.thresholds import multi_hot
+
+if TYPE_CHECKING:
+    from emolabel.inference.encoding import TextEncoder
 
 
 def is_multi_label(data: TrainingData) -> bool:
@@ -143,7 +146,7 @@ class TrainingObjective:
         """The loaded, cleaned data -> the data to train on (e.g. labels in a teacher's order)."""
         return data
 
-    def prepare_train(self, train: Any, encoder: Any) -> Any:
+    def prepare_train(self, train: Any, encoder: TextEncoder) -> Any:
         """The tokenized train split -> what the Trainer iterates (may add columns or rows)."""
         return train
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 from emolabel.errors import EmolabelError
-from emolabel.inference.classifier import DEFAULT_HEAD_TOKENS
+from emolabel.inference.truncation import DEFAULT_HEAD_TOKENS
 
 TrainingPrecision = Literal["auto", "fp32", "bf16", "fp16"]
 Metric = Literal["macro_f1", "accuracy", "weighted_f1", "loss"]

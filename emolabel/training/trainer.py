@@ -38,7 +38,8 @@ from transformers.trainer_utils import get_last_checkpoint
 from emolabel.errors import Interrupted
 from emolabel.evaluation.metrics import classification_metrics, epoch_metrics
 from emolabel.events import Events
-from emolabel.inference.classifier import EmotionClassifier, resolve_device
+from emolabel.inference.devices import resolve_device
+from emolabel.inference.encoding import TextEncoder
 from emolabel.training.base_models import (
     count_parameters,
     default_learning_rate,
@@ -161,7 +162,7 @@ class _Run:
     data: TrainingData
     tokenizer: Any
     model: Any
-    encoder: Any
+    encoder: TextEncoder
     trainable: int
     total: int
     lr: float
@@ -329,19 +330,18 @@ def _load_data(data: Any, opts: TrainingOptions) -> TrainingData:
     return load_training_data(data, **opts.data_options())
 
 
-def text_encoder(tokenizer: Any, model: Any, source: str, opts: TrainingOptions) -> Any:
+def text_encoder(tokenizer: Any, model: Any, source: str, opts: TrainingOptions) -> TextEncoder:
     """The tokenizer with inference's head+tail truncation and default max length."""
-    return EmotionClassifier(
-        model,
+    return TextEncoder(
         tokenizer,
         source=source,
-        device="cpu",
+        config=model.config,
         max_length=opts.max_length,
         head_tokens=opts.head_tokens,
     )
 
 
-def truncation_info(encoder: Any) -> dict[str, Any]:
+def truncation_info(encoder: TextEncoder) -> dict[str, Any]:
     """emolabel.json's `truncation`: what inference must repeat to see the same ids."""
     return {
         "strategy": "head+tail",

@@ -40,6 +40,7 @@ from emolabel.annotation.pipeline import (
     output_schema,
 )
 from emolabel.errors import EmolabelError
+from emolabel.inference.encoding import DEFAULT_HEAD_TOKENS
 from emolabel.io.corpus import choose_text_column, detect_format, open_corpus
 
 RAY_INSTALL = "pip install 'emolabel[ray]'"
@@ -364,7 +365,7 @@ class ModelInfo:
 def probe_model(model: str | None, device: str, precision: str) -> ModelInfo:
     """Run on a worker (same resources as the actors): check the model is there and read
     its labels without loading weights, and resolve auto device/precision as workers will."""
-    from emolabel.inference.classifier import (
+    from emolabel.inference import (
         resolve_device,
         resolve_model_source,
         resolve_precision,
@@ -413,7 +414,7 @@ class Labeller:
     """The map_batches callable class: one EmotionClassifier per actor, label_batch per batch."""
 
     def __init__(self, config: LabellerConfig) -> None:
-        from emolabel.inference.classifier import EmotionClassifier
+        from emolabel.inference import EmotionClassifier
 
         self.config = config
         self.classifier = EmotionClassifier.load(
@@ -678,7 +679,7 @@ def annotate_with_ray(
     device: str = "auto",
     precision: str = "auto",
     max_length: int | None = None,
-    head_tokens: int = 128,
+    head_tokens: int = DEFAULT_HEAD_TOKENS,
     batch_tokens: int | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     workers: int | None = None,
