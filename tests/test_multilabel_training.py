@@ -240,3 +240,87 @@ def test_train_help_shows_head_lr_and_defaults_from_the_dataclass() -> None:
             assert param.default == getattr(defaults, param.name), param.name
     help_text = CliRunner().invoke(main, ["train", "--help"]).output
     assert "--head-lr" in help_text and "multi-label" in help_text
+
+
+# ----------------------------------------------------------------------------- distillation
+@pytest.fixture(scope="module")
+def distilled(trained: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    from emolabel.training.distill import distill
+
+    out = tmp_path_factory.mktemp("multi-student") / "student"
+    result = distill(
+        trained["out"], "teacher:layers=1", trained["data"], out, temperature=2.0, epochs=1, **FAST
+    )
+    return {"result": result, "out": out}
+
+
+def test_multi_label_teacher_distils_into_a_multi_label_student(
+    trained: dict[str, Any], distilled: dict[str, Any]
+) -> None:
+    out: Path = distilled["out"]
+    config = json.loads((out / "config.json").read_text())
+    assert config["problem_type"] == "multi_label_classification"
+    assert config["num_hidden_layers"] == 1
+    info = json.loads((out / "emolabel.json").read_text())
+    assert info["multi_label"] is True and set(info["thresholds"]) == set(LABELS)
+    objective = info["objective"]
+    assert objective["multi_label"] is True
+    assert "BCE(sigmoid(s/T), sigmoid(t/T))" in objective["loss"]
+    assert "sigmoid probabilities" in objective["summary"]
+    assert set(objective["teacher_validation"]) == {"macro_f1", "micro_f1"}
+    assert "sigmoid probabilities" in (out / "README.md").read_text()
+
+
+def test_multi_label_teacher_targets_are_its_logits(trained: dict[str, Any]) -> None:
+    from emolabel.inference.classifier import EmotionClassifier
+    from emolabel.training.batches import tokenize_splits
+    from emolabel.training.distill import DistillationObjective
+    from emolabel.training.distillation_loss import IGNORE_LABEL, TEACHER_COLUMN
+
+    teacher = EmotionClassifier.load(trained["out"], device="cpu", precision="fp32")
+    assert teacher.multi_label
+    objective = DistillationObjective(teacher)
+    data = objective.prepare_data(trained["data"])
+    rows = objective.prepare_train(tokenize_splits(data, teacher.encoder)["train"], teacher.encoder)
+    proba, _ = teacher.predict_proba([data.splits["train"]["text"][3]])
+    np.testing.assert_allclose(
+        torch.sigmoid(torch.tensor(rows[3][TEACHER_COLUMN])), proba[0], atol=1e-5
+    )
+    assert objective._no_label() == [float(IGNORE_LABEL)] * len(LABELS)
+
+
+def test_multi_label_distillation_loss_matches_its_definition() -> None:
+    from emolabel.training.distillation_loss import IGNORE_LABEL, multi_label_distillation_loss
+
+    torch.manual_seed(0)
+    student, teacher = torch.randn(4, 3), torch.randn(4, 3)
+    labels = torch.tensor([[1.0, 0, 1], [0, 1, 0], [IGNORE_LABEL] * 3, [0, 0, 1]])
+    t, a = 2.0, 0.3
+    q = torch.sigmoid(teacher / t)
+    s = torch.sigmoid(student / t)
+    soft = -(q * s.log() + (1 - q) * (1 - s).log()).mean() * t * t
+    keep = [0, 1, 3]
+    p, y = torch.sigmoid(student[keep]), labels[keep]
+    hard = -(y * p.log() + (1 - y) * (1 - p).log()).mean()
+    got = multi_label_distillation_loss(student, teacher, labels, temperature=t, alpha=a)
+    assert got.item() == pytest.approx((a * soft + (1 - a) * hard).item(), rel=1e-5)
+    only_soft = multi_label_distillation_loss(
+        student, teacher, torch.full((4, 3), float(IGNORE_LABEL)), temperature=t, alpha=a
+    )
+    assert only_soft.item() == pytest.approx(a * soft.item(), rel=1e-5)
+
+
+def test_multi_label_teacher_on_single_label_data_is_refused(
+    trained: dict[str, Any], tmp_path: Path
+) -> None:
+    from emolabel.errors import EmolabelError
+    from emolabel.training.distill import distill
+
+    folder = tmp_path / "d"
+    folder.mkdir()
+    for name, n in (("train.txt", 12), ("val.txt", 6)):
+        rows = [(t, LABELS[ids[0]]) for t, ids in multi_label_rows(n, seed=n) if len(ids) == 1]
+        (folder / name).write_text("".join(f"{t};{y}\n" for t, y in rows), encoding="utf-8")
+    with pytest.raises(EmolabelError, match="teacher is multi-label but the data is not"):
+        distill(trained["out"], "teacher:layers=1", folder, tmp_path / "s")
+    assert not (tmp_path / "s").exists()

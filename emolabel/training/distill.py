@@ -54,7 +54,7 @@ from emolabel.training.distillation_loss import (
     TeacherCollator,
 )
 from emolabel.training.layer_subset import split_layer_spec
-from emolabel.training.model_folder import MODEL_INFO_FILE
+from emolabel.training.model_folder import MODEL_INFO_FILE, data_name
 from emolabel.training.objective import EmolabelTrainer, TrainingObjective, is_multi_label
 from emolabel.training.options import TrainingOptions
 from emolabel.training.trainer import TrainingResult, train
@@ -158,7 +158,10 @@ def equivalent_command(
     import shlex
 
     parts = ["emolabel", "distill", "--teacher", str(teacher), "--student", student]
-    parts += ["--data", os.fspath(data), "-o", os.fspath(output_dir)]
+    name = data_name(data)
+    for source in name if isinstance(name, list) else [name]:
+        parts += ["--data", source]
+    parts += ["-o", os.fspath(output_dir)]
     if temperature != DEFAULT_TEMPERATURE:
         parts += ["--temperature", f"{temperature:g}"]
     if alpha != DEFAULT_ALPHA:
@@ -260,7 +263,8 @@ class DistillationObjective(TrainingObjective):
         if len(self._train_texts) != len(train):
             raise RuntimeError("prepare_data must see the same train split as prepare_train")
         started = time.perf_counter()
-        self.events.teacher_labelling(len(self._train_texts), "training texts")
+        kind = " (multi-label teacher: per-label sigmoid targets, BCE)" if self.multi_label else ""
+        self.events.teacher_labelling(len(self._train_texts), f"training texts{kind}")
         train = train.add_column(TEACHER_COLUMN, self._teacher_targets(self._train_texts))
         texts = self._read_unlabelled()
         if texts:
