@@ -87,8 +87,9 @@ def command(output: str, quiet: bool, overwrite: bool, resume: bool, **options: 
 
     Loss: alpha * T^2 * KL(teacher || student at temperature T) + (1 - alpha) *
     cross-entropy on the gold labels; for a multi-label teacher, alpha * T^2 * BCE against
-    the teacher's sigmoid(logits / T) + (1 - alpha) * BCE on the gold labels. The teacher labels every training text once, before
-    training. The result loads like any `emolabel train` model (--model DIR).
+    the teacher's sigmoid(logits / T) + (1 - alpha) * BCE on the gold labels. The teacher
+    labels every training text once, before training. The result loads like any
+    `emolabel train` model (--model DIR).
 
     \b
     emolabel distill --teacher emolabel/models/emotion-minilm --student teacher:layers=3 \\
