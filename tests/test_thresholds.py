@@ -92,3 +92,15 @@ def test_multi_hot_and_sigmoid() -> None:
     )
     x = np.array([-1000.0, 0.0, 2.0, 1000.0])
     np.testing.assert_allclose(sigmoid(x), [0.0, 0.5, 1 / (1 + np.exp(-2.0)), 1.0], atol=1e-7)
+
+
+def test_epoch_figures_select_by_macro_f1_at_tuned_thresholds() -> None:
+    from emolabel.training.thresholds import multilabel_epoch_metrics
+
+    # label a's positives score sigmoid(-1) ~ 0.27: perfect once tuned, never predicted at 0.5
+    logits = np.array([[-1.0, 3.0], [-1.0, -3.0], [-3.0, 3.0], [-3.0, -3.0]], dtype=np.float32)
+    label_ids = np.array([[1, 1], [1, 0], [0, 1], [0, 0]], dtype=np.float32)
+    flat = multilabel_epoch_metrics(label_ids, logits, ["a", "b"])
+    assert flat["macro_f1"] == 1.0 and flat["micro_f1"] == 1.0 and flat["accuracy"] == 1.0
+    assert flat["macro_f1_at_0.5"] == pytest.approx(0.5)  # a: F1 0, b: F1 1
+    assert flat["f1_a"] == 1.0
