@@ -454,6 +454,17 @@ def test_training_precision(monkeypatch: pytest.MonkeyPatch, fast_bf16: bool) ->
         resolve_training_precision("fp16", "cpu")
 
 
+def test_equivalent_command_with_data_options() -> None:
+    opts = TrainingOptions(multi_label=False, label_map="ekman", head_lr=1e-3, on_error="skip")
+    command = equivalent_command(["a.csv", "b dir"], Path("out"), opts, 1e-4)
+    assert command == (
+        "emolabel train --data a.csv --data 'b dir' -o out --head-lr 0.001 --single-label "
+        "--label-map ekman --on-error skip"
+    )
+    assert TrainingOptions(multi_label=True).data_options()["multi_label"] is True
+    assert "on_error" not in TrainingOptions().data_options()
+
+
 def test_equivalent_command() -> None:
     opts = TrainingOptions(base_model="bert-mini", epochs=2, class_weights=True)
     command = equivalent_command("data dir", Path("out"), opts, 3e-5)

@@ -248,7 +248,7 @@ def equivalent_command(data: Any, out: Path, opts: TrainingOptions, lr: float) -
             continue
         flag = "--" + option.replace("_", "-")
         if isinstance(value, bool):
-            parts.append(flag)
+            parts.append(flag if value else "--single-label")  # only multi_label defaults to None
         else:
             parts.extend([flag, str(value)])
     if lr != default_learning_rate(opts.base_model):

@@ -21,6 +21,14 @@ FreezeKind = Literal["none", "embeddings", "all-but-last"]
 PRECISIONS: tuple[str, ...] = get_args(TrainingPrecision)
 METRICS: tuple[str, ...] = get_args(Metric)
 FREEZE_PATTERN = re.compile(r"^(none|embeddings|all-but-last-(n|\d+))$")
+DATA_READING_OPTIONS = (
+    "multi_label",
+    "label_map",
+    "label_separator",
+    "label_names",
+    "unmapped_labels",
+    "on_error",
+)
 DEFAULT_BASE_MODEL = "minilm"
 DEFAULT_OUTPUT_DIR = "emolabel-model"
 
@@ -49,9 +57,13 @@ class TrainingOptions:
     val_fraction: float = 0.1
     text_column: str | None = None
     label_column: str | None = None
+    # data-reading options (owner: data), passed through to load_training_data
     multi_label: bool | None = None
     label_map: str | None = None
     label_separator: str | None = None
+    label_names: str | None = None
+    unmapped_labels: str = "keep"
+    on_error: str = "fail"
     device: str = "auto"
     precision: TrainingPrecision = "auto"
     threads: int | None = None
@@ -106,11 +118,11 @@ class TrainingOptions:
             "val_fraction": self.val_fraction,
             "seed": self.seed,
         }
-        # Multi-label reading options are passed only when set, so an older reader that
-        # lacks them still serves single-label runs.
-        for name in ("multi_label", "label_map", "label_separator"):
+        # The label-reading options are passed only when set, so a reader without them
+        # still serves a run that does not use them.
+        for name in DATA_READING_OPTIONS:
             value = getattr(self, name)
-            if value is not None:
+            if value != option_default(name):
                 given[name] = value
         return given
 
