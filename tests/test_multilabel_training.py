@@ -324,3 +324,34 @@ def test_multi_label_teacher_on_single_label_data_is_refused(
     with pytest.raises(EmolabelError, match="teacher is multi-label but the data is not"):
         distill(trained["out"], "teacher:layers=1", folder, tmp_path / "s")
     assert not (tmp_path / "s").exists()
+
+
+def test_rendered_result_shows_thresholds_and_both_f1s(trained: dict[str, Any]) -> None:
+    from rich.console import Console
+
+    from emolabel.cli.render import render_training_result
+
+    console = Console(record=True, width=120)
+    render_training_result(trained["result"], console=console)
+    text = console.export_text()
+    assert "threshold" in text and "micro F1" in text
+    m = trained["result"].metrics
+    assert f"{m['macro_f1']:.4f} tuned, {m['at_0.5']['macro_f1']:.4f} at 0.5" in text
+    assert "a.jsonl" in text and "15 rows" in text
+
+
+def test_cli_ctrl_c_exits_130_with_the_resume_command(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import emolabel.training.trainer as trainer_module
+    from emolabel.cli import main
+    from emolabel.errors import Interrupted
+
+    def stopped(*args: Any, **kwargs: Any) -> Any:
+        raise Interrupted("interrupted: checkpoint saved in m/checkpoints/checkpoint-8; "
+                          "continue with: emolabel train --data d -o m --resume")  # fmt: skip
+
+    monkeypatch.setattr(trainer_module, "train", stopped)
+    result = CliRunner().invoke(main, ["train", "--data", str(tmp_path), "-o", "m", "-q"])
+    assert result.exit_code == 130
+    assert "continue with: emolabel train --data d -o m --resume" in result.output

@@ -206,6 +206,7 @@ def command(
     emolabel train --data tweets.csv --epochs 5 -o m        hold out 10% for validation
     emolabel train --data d/ --unfreeze-last 2 --class-weights -o m
     emolabel train --data d/ -o m --resume                  continue after Ctrl-C
+    emolabel train --data d/ --head-lr 1e-3 -o m            larger steps for the new head
     """
     from emolabel.cli.render import TrainingProgress, render_training_result
     from emolabel.training.trainer import train
