@@ -355,3 +355,15 @@ def test_cli_ctrl_c_exits_130_with_the_resume_command(
     result = CliRunner().invoke(main, ["train", "--data", str(tmp_path), "-o", "m", "-q"])
     assert result.exit_code == 130
     assert "continue with: emolabel train --data d -o m --resume" in result.output
+
+
+def test_emotion_classifier_reads_the_tuned_thresholds(trained: dict[str, Any]) -> None:
+    from emolabel.inference.classifier import EmotionClassifier
+
+    out = trained["out"]
+    info = json.loads((out / "emolabel.json").read_text())
+    classifier = EmotionClassifier.load(out, device="cpu", precision="fp32")
+    assert classifier.multi_label and classifier.labels == LABELS
+    np.testing.assert_allclose(
+        classifier.thresholds, [info["thresholds"][k] for k in LABELS], atol=1e-6
+    )
