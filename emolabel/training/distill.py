@@ -92,23 +92,11 @@ def distill(
     student is cut from the teacher. `events` may also have teacher_labelling(rows, what).
     """
     teacher_dir = check_teacher(teacher)
-    if not temperature > 0:
-        raise EmolabelError(f"--temperature {temperature}: must be positive (2 to 4 is usual)")
-    if not 0 <= alpha <= 1:
-        raise EmolabelError(f"--alpha {alpha}: choose 0 <= alpha <= 1 (weight of the soft loss)")
-    if max_unlabelled is not None and max_unlabelled < 1:
-        raise EmolabelError(f"--max-unlabelled {max_unlabelled}: must be at least 1")
-    if unlabelled is not None and not Path(unlabelled).expanduser().is_file():
-        raise EmolabelError(f"--unlabelled {unlabelled}: no such file; check the path")
+    _check_distill_options(temperature, alpha, unlabelled, max_unlabelled)
     student_spec = resolve_student(student, teacher_dir)
     teacher_info = _read_info(teacher_dir)
     if options.get("lr") is None and split_layer_spec(student_spec)[0] == str(teacher_dir):
-        recorded = (teacher_info.get("hyperparameters") or {}).get("lr")
-        if isinstance(recorded, (int, float)) and recorded > 0:
-            options["lr"] = float(recorded)
-        else:
-            base = (teacher_info.get("base_model") or {}).get("name") or str(teacher_dir)
-            options["lr"] = default_learning_rate(base)
+        options["lr"] = teacher_learning_rate(teacher_info, teacher_dir)
     device = resolve_device(str(options.get("device", "auto")))
     classifier = EmotionClassifier.load(
         teacher_dir,
@@ -142,6 +130,28 @@ def distill(
         base_model=student_spec,
         **options,
     )
+
+
+def _check_distill_options(
+    temperature: float, alpha: float, unlabelled: Any, max_unlabelled: int | None
+) -> None:
+    if not temperature > 0:
+        raise EmolabelError(f"--temperature {temperature}: must be positive (2 to 4 is usual)")
+    if not 0 <= alpha <= 1:
+        raise EmolabelError(f"--alpha {alpha}: choose 0 <= alpha <= 1 (weight of the soft loss)")
+    if max_unlabelled is not None and max_unlabelled < 1:
+        raise EmolabelError(f"--max-unlabelled {max_unlabelled}: must be at least 1")
+    if unlabelled is not None and not Path(unlabelled).expanduser().is_file():
+        raise EmolabelError(f"--unlabelled {unlabelled}: no such file; check the path")
+
+
+def teacher_learning_rate(teacher_info: dict[str, Any], teacher_dir: Path) -> float:
+    """A student cut from the teacher continues at the teacher's own learning rate."""
+    recorded = (teacher_info.get("hyperparameters") or {}).get("lr")
+    if isinstance(recorded, (int, float)) and recorded > 0:
+        return float(recorded)
+    base = (teacher_info.get("base_model") or {}).get("name") or str(teacher_dir)
+    return default_learning_rate(base)
 
 
 def equivalent_command(
