@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from emolabel import __version__
-from emolabel.errors import EmolabelError
+from emolabel.errors import EmolabelError, Interrupted
 from emolabel.evaluation.evaluate import label_ids
 from emolabel.evaluation.metrics import classification_metrics, save_confusion_matrix_plot
 from emolabel.events import Events as TrainingEvents
@@ -208,7 +208,14 @@ def compare(
         train_seconds: float | None
         if spec is not None:
             folder = out / MODELS_DIR / slug(name)
-            result = train(data, folder, overwrite=True, events=events, base_model=spec, **options)
+            try:
+                result = train(
+                    data, folder, overwrite=True, events=events, base_model=spec, **options
+                )
+            except Interrupted:  # train's --resume hint does not apply to compare
+                raise Interrupted(
+                    "interrupted: the comparison stopped; run it again to start over"
+                ) from None
             train_seconds = round(result.seconds, 1)
             origin = "fine-tuned here"
         else:
