@@ -59,9 +59,10 @@ def multi_label_data(
         stats={"train": SplitStats(rows=n_train), "validation": SplitStats(rows=n_val)},
         validation_from="validation",
         train_validation_overlap=0,
+        multi_label=True,
+        dataset_name="hand-made",
+        validation_sources=sources or {},
     )
-    if sources is not None:
-        data.validation_sources = sources  # type: ignore[attr-defined]
     return data
 
 
@@ -367,3 +368,28 @@ def test_emotion_classifier_reads_the_tuned_thresholds(trained: dict[str, Any]) 
     np.testing.assert_allclose(
         classifier.thresholds, [info["thresholds"][k] for k in LABELS], atol=1e-6
     )
+
+
+def test_cli_trains_a_multi_label_model_from_label_lists(
+    tmp_path: Path, tiny_model_dir: Path
+) -> None:
+    """Through the data reader: JSONL rows with label-name lists -> a multi-label folder."""
+    from emolabel.cli import main
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    rows = multi_label_rows(60, seed=3)
+    for name, part in (("train.jsonl", rows[:45]), ("validation.jsonl", rows[45:])):
+        lines = [json.dumps({"text": t, "labels": [LABELS[i] for i in ids]}) for t, ids in part]
+        (folder / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "m"
+    args = ["train", "--data", str(folder), "-o", str(out), "--base-model", str(tiny_model_dir)]
+    args += ["--epochs", "1", "--threads", "1", "--precision", "fp32", "--batch-size", "8"]
+    result = CliRunner().invoke(main, [*args, "--lr", "1e-2", "--class-weights", "-q"])
+    assert result.exit_code == 0, result.output
+    config = json.loads((out / "config.json").read_text())
+    assert config["problem_type"] == "multi_label_classification"
+    info = json.loads((out / "emolabel.json").read_text())
+    assert info["multi_label"] is True and set(info["thresholds"]) == set(LABELS)
+    assert info["data"]["sizes"] == {"train": 45, "validation": 15}
+    assert "--class-weights" in info["command"]

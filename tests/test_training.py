@@ -462,7 +462,7 @@ def test_equivalent_command_with_data_options() -> None:
         "--label-map ekman --on-error skip"
     )
     assert TrainingOptions(multi_label=True).data_options()["multi_label"] is True
-    assert "on_error" not in TrainingOptions().data_options()
+    assert TrainingOptions().data_options()["on_error"] == "fail"
 
 
 def test_equivalent_command() -> None:

@@ -31,7 +31,7 @@ from emolabel.annotation.checkpoints import (
 from emolabel.errors import EmolabelError, Interrupted
 from emolabel.inference import AGREEMENT_SAMPLE_ROWS, DEFAULT_HEAD_TOKENS, EmotionClassifier
 from emolabel.inference.allocator import release_free_memory
-from emolabel.io.corpus import (
+from emolabel.io import (
     CorpusReader,
     CorpusWriter,
     RowError,

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import shlex
-import sys
-from pathlib import Path
-
 import click
 
-from emolabel.cli.train_options import SHARED_TRAINING_OPTIONS, train_options
+from emolabel.cli.train_options import SHARED_TRAINING_OPTIONS, invoked_command, train_options
 
 
 @click.command("distill")
@@ -100,10 +96,7 @@ def command(output: str, quiet: bool, overwrite: bool, resume: bool, **options: 
     from emolabel.cli.render import DistillProgress, render_training_result
     from emolabel.training.distill import distill
 
-    argv0 = Path(sys.argv[0]).name if sys.argv else ""
-    invoked = (
-        shlex.join(["emolabel", *sys.argv[1:]]) if argv0 in ("emolabel", "__main__.py") else None
-    )
+    invoked = invoked_command()
     with DistillProgress(quiet=quiet) as progress:  # Ctrl-C: Interrupted, exit 130
         result = distill(
             output_dir=output,

@@ -32,7 +32,9 @@ from emolabel.inference.encoding import DEFAULT_HEAD_TOKENS, EncodedTexts, TextE
 from emolabel.inference.model_folders import (
     DEFAULT_THRESHOLD,
     MODEL_INFO_FILE,
+    check_vocab_fits,
     label_thresholds,
+    loading_errors,
     read_model_info,
     resolve_model_source,
 )
@@ -149,8 +151,6 @@ class EmotionClassifier:
         thresholds come from the folder's emolabel.json (0.5 where it names none);
         `threshold` replaces them all.
         """
-        import torch
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()
@@ -163,51 +163,44 @@ class EmotionClassifier:
             )
         local = Path(source).exists()
         info = read_model_info(source) if local else {}
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(
-                source, trust_remote_code=False, local_files_only=local
-            )
-            # Weights may be stored in fp16 (the built-in model is); compute wants fp32 here,
-            # cast below to the precision the device runs best.
-            hf_model = AutoModelForSequenceClassification.from_pretrained(
-                source,
-                use_safetensors=True,
-                trust_remote_code=False,
-                local_files_only=local,
-                dtype=torch.float32,
-            )
-        except EmolabelError:
-            raise
-        except (OSError, ValueError) as exc:
-            where = "folder" if local else "hub id"
-            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
-            raise EmolabelError(
-                f"could not load model {where} {source}: {first_line}; pass a folder written "
-                "by `emolabel train` (hub downloads need network access)"
-            ) from None
-        if not getattr(hf_model.config, "id2label", None):
-            raise EmolabelError(f"model {source} has no id2label: it is not a classifier")
-        hf_model.eval()
-        if resolved_precision == "int8":
-            hf_model = _quantize_int8(hf_model)
-        elif resolved_precision in ("fp16", "bf16"):
-            # Weights in bf16/fp16, not autocast: on the CPU, autocast's per-op casts cost
-            # 10-15% of a MiniLM forward pass for the same top labels (99.9% agreement).
-            hf_model = hf_model.to(torch_dtype(resolved_precision))
-        hf_model.to(resolved_device)
+        tokenizer = _load_tokenizer(source, local)
+        hf_model = _load_weights(source, local)
+        check_vocab_fits(tokenizer, hf_model.get_input_embeddings().num_embeddings, source)
         labels = model_labels(hf_model.config)
         check_info_agrees(info, hf_model.config, source)
-        return cls(
-            hf_model,
-            tokenizer,
-            source=source,
-            device=resolved_device,
-            precision=resolved_precision,
-            max_length=max_length,
-            head_tokens=head_tokens,
-            compile=compile,
-            thresholds=label_thresholds(info, labels, source=source, threshold=threshold),
-        )
+        thresholds = label_thresholds(info, labels, source=source, threshold=threshold)
+        hf_model = _cast(hf_model, resolved_precision, resolved_device)
+        with loading_errors(source, "model"):
+            clf = cls(
+                hf_model,
+                tokenizer,
+                source=source,
+                device=resolved_device,
+                precision=resolved_precision,
+                max_length=max_length,
+                head_tokens=head_tokens,
+                compile=compile,
+                thresholds=thresholds,
+            )
+            clf.check_runs()
+        return clf
+
+    def check_runs(self) -> None:
+        """One forward pass of a full-length row: a model whose config, weights and tokenizer
+        do not fit together fails here, at load, rather than on some row of a corpus."""
+        import torch
+
+        row = self.encoder.prefix + [self.pad_id] * self.content_tokens + self.encoder.suffix
+        ids = torch.tensor([row[: self.max_length]], device=self._torch_device)
+        with torch.inference_mode():
+            logits = self.model(input_ids=ids, attention_mask=torch.ones_like(ids)).logits
+        if tuple(logits.shape) != (1, len(self.labels)):
+            raise EmolabelError(
+                f"model {self.source} gives {tuple(logits.shape)[-1]} scores for "
+                f"{len(self.labels)} labels: fix id2label in its config.json"
+            )
+        if not bool(torch.isfinite(logits).all()):
+            raise EmolabelError(_non_finite(self.source))
 
     @property
     def name(self) -> str:
@@ -260,6 +253,8 @@ class EmotionClassifier:
                 out[batch] = queued()
         if pending is not None:
             out[pending[0]] = pending[1]()
+        if not np.isfinite(out).all():
+            raise EmolabelError(_non_finite(self.source))
         return out
 
     def predict_proba(
@@ -411,6 +406,50 @@ class EmotionClassifier:
                 raise
             self._eager = "eager"  # an architecture that ignores registered attention
             self.model.set_attn_implementation("eager")
+
+
+def _load_tokenizer(source: str, local: bool) -> Any:
+    from transformers import AutoTokenizer
+
+    with loading_errors(source, "tokenizer"):
+        return AutoTokenizer.from_pretrained(
+            source, trust_remote_code=False, local_files_only=local
+        )
+
+
+def _load_weights(source: str, local: bool) -> Any:
+    """The model in fp32 (stored fp16 weights, as the built-in model's, are cast up)."""
+    import torch
+    from transformers import AutoModelForSequenceClassification
+
+    with loading_errors(source, "model"):
+        model = AutoModelForSequenceClassification.from_pretrained(
+            source,
+            use_safetensors=True,
+            trust_remote_code=False,
+            local_files_only=local,
+            dtype=torch.float32,
+        )
+    if not getattr(model.config, "id2label", None):
+        raise EmolabelError(f"model {source} has no id2label: it is not a classifier")
+    return model.eval()
+
+
+def _cast(model: Any, precision: str, device: str) -> Any:
+    if precision == "int8":
+        model = _quantize_int8(model)
+    elif precision in ("fp16", "bf16"):
+        # Weights in bf16/fp16, not autocast: on the CPU, autocast's per-op casts cost
+        # 10-15% of a MiniLM forward pass for the same top labels (99.9% agreement).
+        model = model.to(torch_dtype(precision))
+    return model.to(device)
+
+
+def _non_finite(source: str) -> str:
+    return (
+        f"model {source} gives NaN or infinite scores: its weights are damaged; re-save the "
+        "model or copy model.safetensors again"
+    )
 
 
 def _quantize_int8(model: Any) -> Any:

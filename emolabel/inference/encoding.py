@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from emolabel.errors import EmolabelError
+from emolabel.inference.model_folders import check_vocab_fits, loading_errors
 from emolabel.inference.truncation import DEFAULT_HEAD_TOKENS, head_tail_truncate, precut_text
 
 __all__ = ["DEFAULT_HEAD_TOKENS", "EncodedTexts", "TextEncoder", "default_max_length"]
@@ -46,6 +47,12 @@ class TextEncoder:
         self.max_length = max_length or default_max_length(tokenizer, config)
         if self.max_length < 8:
             raise EmolabelError(f"--max-length {self.max_length} is too small: use 8 or more")
+        limit = position_limit(config)
+        if limit is not None and self.max_length > limit:
+            raise EmolabelError(
+                f"--max-length {self.max_length} is more than the model's {limit} positions: "
+                f"use {limit} or less"
+            )
         self.prefix, self.suffix = special_token_layout(tokenizer)
         self.content_tokens = self.max_length - len(self.prefix) - len(self.suffix)
         self.head_tokens = max(0, min(head_tokens, self.content_tokens))
@@ -65,19 +72,17 @@ class TextEncoder:
 
         source = os.fspath(path)
         local = Path(source).exists()
-        try:
+        with loading_errors(source, "tokenizer"):
             tokenizer = AutoTokenizer.from_pretrained(
                 source, trust_remote_code=False, local_files_only=local
             )
+        with loading_errors(source, "model"):
             config = AutoConfig.from_pretrained(
                 source, trust_remote_code=False, local_files_only=local
             )
-        except (OSError, ValueError) as exc:
-            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
-            raise EmolabelError(
-                f"could not load the tokenizer of {source}: {first_line}; pass a model folder "
-                "with its tokenizer files"
-            ) from None
+        rows = getattr(config, "vocab_size", None)
+        if isinstance(rows, int) and rows > 0:
+            check_vocab_fits(tokenizer, rows, source)
         return cls(
             tokenizer, source=source, config=config, max_length=max_length, head_tokens=head_tokens
         )
@@ -118,16 +123,21 @@ def default_max_length(tokenizer: Any, config: Any) -> int:
     tok_max = getattr(tokenizer, "model_max_length", None)
     if isinstance(tok_max, int) and 0 < tok_max < 1_000_000:
         candidates.append(tok_max)
-    positions = getattr(config, "max_position_embeddings", None)
-    if isinstance(positions, int) and positions > 0:
-        # RoBERTa-style models reserve padding_idx + 1 positions.
-        offset = (
-            (getattr(config, "pad_token_id", 0) or 0) + 1
-            if "roberta" in str(getattr(config, "model_type", ""))
-            else 0
-        )
-        candidates.append(positions - offset)
+    limit = position_limit(config)
+    if limit is not None:
+        candidates.append(limit)
     return min(candidates)
+
+
+def position_limit(config: Any) -> int | None:
+    """Tokens the model's position embeddings cover; None when the config does not say."""
+    positions = getattr(config, "max_position_embeddings", None)
+    if not isinstance(positions, int) or positions <= 0:
+        return None
+    # RoBERTa-style models reserve padding_idx + 1 positions.
+    if "roberta" in str(getattr(config, "model_type", "")):
+        return positions - ((getattr(config, "pad_token_id", 0) or 0) + 1)
+    return positions
 
 
 def special_token_layout(tokenizer: Any) -> tuple[list[int], list[int]]:

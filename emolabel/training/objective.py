@@ -18,8 +18,8 @@ if TYPE_CHECKING:
 
 
 def is_multi_label(data: TrainingData) -> bool:
-    """Multi-label data carries a `labels` column of id lists (the data contract)."""
-    return "labels" in data.splits["train"].column_names
+    """Multi-label data (the reader's flag; its splits carry a `labels` column of id lists)."""
+    return bool(data.multi_label) or "labels" in data.splits["train"].column_names
 
 
 def class_weights_for(data: TrainingData) -> list[float]:

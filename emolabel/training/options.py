@@ -11,6 +11,12 @@ from typing import Any, Literal, get_args
 
 from emolabel.errors import EmolabelError
 from emolabel.inference.truncation import DEFAULT_HEAD_TOKENS
+from emolabel.training.data_options import (
+    DEFAULT_ON_ERROR,
+    DEFAULT_UNMAPPED_LABELS,
+    OnError,
+    UnmappedLabels,
+)
 
 TrainingPrecision = Literal["auto", "fp32", "bf16", "fp16"]
 Metric = Literal["macro_f1", "accuracy", "weighted_f1", "loss"]
@@ -62,8 +68,8 @@ class TrainingOptions:
     label_map: str | None = None
     label_separator: str | None = None
     label_names: str | None = None
-    unmapped_labels: str = "keep"
-    on_error: str = "fail"
+    unmapped_labels: UnmappedLabels = DEFAULT_UNMAPPED_LABELS
+    on_error: OnError = DEFAULT_ON_ERROR
     device: str = "auto"
     precision: TrainingPrecision = "auto"
     threads: int | None = None
@@ -118,12 +124,7 @@ class TrainingOptions:
             "val_fraction": self.val_fraction,
             "seed": self.seed,
         }
-        # The label-reading options are passed only when set, so a reader without them
-        # still serves a run that does not use them.
-        for name in DATA_READING_OPTIONS:
-            value = getattr(self, name)
-            if value != option_default(name):
-                given[name] = value
+        given.update({name: getattr(self, name) for name in DATA_READING_OPTIONS})
         return given
 
 

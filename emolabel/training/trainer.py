@@ -466,8 +466,7 @@ def validate_best(
 
 def validation_sources(data: TrainingData) -> dict[str, list[int]]:
     """Source name -> its rows in the validation split (one source: every row)."""
-    sources: dict[str, list[int]] | None = getattr(data, "validation_sources", None)
-    return sources or {data.source: list(range(len(data.splits["validation"])))}
+    return data.validation_sources or {data.source: list(range(len(data.splits["validation"])))}
 
 
 # ----------------------------------------------------------------------------- helpers
