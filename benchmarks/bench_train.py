@@ -29,10 +29,11 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_annotate import gpu_line, load_average, machine_line  # noqa: E402
 
-from emolabel.training.trainer import TrainingEvents, train  # noqa: E402
+from emolabel.events import Events  # noqa: E402
+from emolabel.training.trainer import train  # noqa: E402
 
 
-class StepClock(TrainingEvents):
+class StepClock(Events):
     """Timestamps every optimizer step."""
 
     def __init__(self) -> None:

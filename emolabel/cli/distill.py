@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import shlex
-import sys
-from pathlib import Path
-
 import click
 
-from emolabel.cli.train_options import SHARED_TRAINING_OPTIONS, train_options
+from emolabel.cli.train_options import SHARED_TRAINING_OPTIONS, invoked_command, train_options
 
 
 @click.command("distill")
@@ -86,8 +82,10 @@ def command(output: str, quiet: bool, overwrite: bool, resume: bool, **options: 
     """Distil a fine-tuned teacher into a smaller, faster student model folder.
 
     Loss: alpha * T^2 * KL(teacher || student at temperature T) + (1 - alpha) *
-    cross-entropy on the gold labels. The teacher labels every training text once, before
-    training. The result loads like any `emolabel train` model (--model DIR).
+    cross-entropy on the gold labels; for a multi-label teacher, alpha * T^2 * BCE against
+    the teacher's sigmoid(logits / T) + (1 - alpha) * BCE on the gold labels. The teacher
+    labels every training text once, before training. The result loads like any
+    `emolabel train` model (--model DIR).
 
     \b
     emolabel distill --teacher emolabel/models/emotion-minilm --student teacher:layers=3 \\
@@ -98,11 +96,8 @@ def command(output: str, quiet: bool, overwrite: bool, resume: bool, **options: 
     from emolabel.cli.render import DistillProgress, render_training_result
     from emolabel.training.distill import distill
 
-    argv0 = Path(sys.argv[0]).name if sys.argv else ""
-    invoked = (
-        shlex.join(["emolabel", *sys.argv[1:]]) if argv0 in ("emolabel", "__main__.py") else None
-    )
-    with DistillProgress(quiet=quiet) as progress:
+    invoked = invoked_command()
+    with DistillProgress(quiet=quiet) as progress:  # Ctrl-C: Interrupted, exit 130
         result = distill(
             output_dir=output,
             overwrite=overwrite,
@@ -111,7 +106,5 @@ def command(output: str, quiet: bool, overwrite: bool, resume: bool, **options: 
             command=invoked,
             **options,  # type: ignore[arg-type]
         )
-    if result.interrupted:
-        raise click.exceptions.Exit(130)
     if not quiet:
         render_training_result(result)

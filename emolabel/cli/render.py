@@ -120,8 +120,8 @@ if TYPE_CHECKING:
     from emolabel.training.trainer import EpochRecord, TrainingResult
 
 
-class TrainingProgress:
-    """Rich view of a training run (an emolabel.training.TrainingEvents listener).
+class TrainingProgress(Events):
+    """Rich view of a training run (an emolabel.events.Events listener).
 
     Facts about the data and model print as lines; epochs and steps show as two bars with
     the latest training loss; each finished epoch leaves one line with its validation figures.
@@ -191,12 +191,14 @@ class TrainingProgress:
     def model_ready(self, info: dict[str, Any]) -> None:
         share = info["trainable_params"] / max(info["total_params"], 1)
         threads = f", {info['threads']} threads" if info.get("threads") else ""
+        head_lr = f", head lr {info['head_lr']:g}" if info.get("head_lr") else ""
+        kind = "; multi-label (sigmoid, BCE)" if info.get("multi_label") else ""
         self._line(
             f"[bold]model[/] {escape(str(info['base_model']))}: "
             f"{info['trainable_params']:,} of {info['total_params']:,} parameters trainable "
             f"({share:.0%}); {info['device']} {info['precision']}{threads}; "
             f"max length {info['max_length']} (head {info['head_tokens']}); "
-            f"lr {info['lr']:g}"
+            f"lr {info['lr']:g}{head_lr}{kind}"
         )
 
     def train_begin(self, total_steps: int, epochs: int, start_step: int) -> None:
@@ -250,22 +252,26 @@ class TrainingProgress:
 
     def epoch_end(self, record: EpochRecord) -> None:
         m = record.metrics
+        nan = float("nan")
         loss = f"loss {record.train_loss:.4f}, " if record.train_loss is not None else ""
+        if "micro_f1" in m:  # multi-label: F1 at tuned thresholds, and at 0.5
+            figures = (
+                f"macro-F1 {m.get('macro_f1', nan):.4f} (at 0.5: "
+                f"{m.get('macro_f1_at_0.5', nan):.4f}), micro-F1 {m['micro_f1']:.4f}"
+            )
+        else:
+            figures = (
+                f"accuracy {m.get('accuracy', nan):.4f}, macro-F1 {m.get('macro_f1', nan):.4f}"
+            )
         self._line(
-            f"epoch {record.epoch}: {loss}val loss {m.get('loss', float('nan')):.4f}, "
-            f"accuracy {m.get('accuracy', float('nan')):.4f}, "
-            f"macro-F1 {m.get('macro_f1', float('nan')):.4f} "
+            f"epoch {record.epoch}: {loss}val loss {m.get('loss', nan):.4f}, {figures} "
             f"[dim]({record.train_seconds:.0f} s train + {record.eval_seconds:.0f} s val)[/]"
         )
         if self._progress is not None:
             self._progress.update(self._epoch_task, completed=record.epoch)
 
     def interrupted(self, checkpoint: Any) -> None:
-        self.stop()
-        self._line(
-            f"[yellow]interrupted:[/] checkpoint saved in {escape(str(checkpoint))}; "
-            "run the same command with --resume to continue"
-        )
+        self.stop()  # the Interrupted error that follows says where and how to resume
 
     def saving(self, output_dir: Any) -> None:
         self.stop()
@@ -279,17 +285,14 @@ def render_training_result(result: TrainingResult, console: Console = stderr_con
         title=f"validation of {result.output_dir} (best epoch {result.best_epoch})",
         title_justify="left",
     )
-    for name, justify in (
-        ("label", "left"),
-        ("precision", "right"),
-        ("recall", "right"),
-        ("F1", "right"),
-        ("support", "right"),
-    ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    columns = ["label", *(["threshold"] if result.multi_label else []), "precision", "recall"]
+    for name in (*columns, "F1", "support"):
+        table.add_column(name, justify="left" if name == "label" else "right")
     for label, row in m["per_class"].items():
+        threshold = [f"{row['threshold']:.2f}"] if result.multi_label else []
         table.add_row(
             escape(label),
+            *threshold,
             f"{row['precision']:.3f}",
             f"{row['recall']:.3f}",
             f"{row['f1']:.3f}",
@@ -299,9 +302,20 @@ def render_training_result(result: TrainingResult, console: Console = stderr_con
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="bold")
     facts.add_column()
-    facts.add_row("accuracy", f"{m['accuracy']:.4f}")
-    facts.add_row("macro F1", f"{m['macro_f1']:.4f}")
-    facts.add_row("weighted F1", f"{m['weighted_f1']:.4f}")
+    if result.multi_label:
+        plain = m["at_0.5"]
+        facts.add_row("macro F1", f"{m['macro_f1']:.4f} tuned, {plain['macro_f1']:.4f} at 0.5")
+        facts.add_row("micro F1", f"{m['micro_f1']:.4f} tuned, {plain['micro_f1']:.4f} at 0.5")
+        facts.add_row("subset accuracy", f"{m['accuracy']:.4f} tuned")
+        facts.add_row("thresholds", "tuned per label on validation, saved in emolabel.json")
+    else:
+        facts.add_row("accuracy", f"{m['accuracy']:.4f}")
+        facts.add_row("macro F1", f"{m['macro_f1']:.4f}")
+        facts.add_row("weighted F1", f"{m['weighted_f1']:.4f}")
+    for source, figures in (m.get("sources") or {}).items():
+        facts.add_row(
+            escape(source), f"{figures['rows']:,} rows, macro F1 {figures['macro_f1']:.4f}"
+        )
     facts.add_row("parameters", f"{result.trainable_params:,} trained of {result.total_params:,}")
     per_epoch = ", ".join(
         f"{r.train_seconds + r.eval_seconds:.0f} s"

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import shlex
-import sys
-from pathlib import Path
-
 import click
 
-from emolabel.inference.truncation import DEFAULT_HEAD_TOKENS
 from emolabel.training.data_options import data_default
 from emolabel.training.labels import BUILTIN_LABEL_MAPS
+from emolabel.training.options import (
+    DEFAULT_OUTPUT_DIR,
+    METRICS,
+    PRECISIONS,
+    option_default,
+)
 
 PRESET_HELP = (
     "minilm (default, bundled), distilbert, bert-base, bert-tiny, bert-mini, "
@@ -36,7 +37,7 @@ PRESET_HELP = (
     "--label-map",
     default=data_default("label_map"),
     metavar="FILE|NAME",
-    help="Merge or rename labels while reading: a JSON file {\"group\": [\"label\", ...]} "
+    help='Merge or rename labels while reading: a JSON file {"group": ["label", ...]} '
     "(the format of GoEmotions' ekman_mapping.json) or a built-in map "
     f"({', '.join(BUILTIN_LABEL_MAPS)}: GoEmotions' Ekman groups + neutral; also maps "
     "dair-ai's love and TweetEval's optimism to joy). Labels not named keep their name.",
@@ -81,14 +82,14 @@ PRESET_HELP = (
 @click.option(
     "--output",
     "-o",
-    default="emolabel-model",
+    default=DEFAULT_OUTPUT_DIR,
     show_default=True,
     type=click.Path(file_okay=False),
     help="Model folder to write (refused if not empty, unless --overwrite or --resume).",
 )
 @click.option(
     "--base-model",
-    default="minilm",
+    default=option_default("base_model"),
     show_default=True,
     metavar="PRESET|DIR|HUB_ID",
     help=f"Encoder to fine-tune: a preset ({PRESET_HELP}), a local folder or a hub id; "
@@ -97,49 +98,67 @@ PRESET_HELP = (
 @click.option(
     "--epochs",
     type=click.FloatRange(min=0, min_open=True),
-    default=3.0,
+    default=option_default("epochs"),
     show_default=True,
     help="Passes over the training data.",
 )
 @click.option(
     "--lr",
     type=float,
-    default=None,
+    default=option_default("lr"),
     help="Peak learning rate. Default: 1e-4 for minilm/bert-mini/bert-small, "
     "3e-4 for bert-tiny, 5e-5 otherwise.",
 )
-@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
+@click.option(
+    "--head-lr",
+    type=float,
+    default=option_default("head_lr"),
+    help="Peak learning rate of the classification head and pooler (the encoder keeps "
+    "--lr); a larger one (e.g. 10x) helps a fresh head catch up. Default: --lr.",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=option_default("batch_size"),
+    show_default=True,
+)
 @click.option(
     "--seed",
     type=int,
-    default=42,
+    default=option_default("seed"),
     show_default=True,
     help="Seeds the head initialisation, shuffling and the validation split.",
 )
 @click.option(
     "--warmup-ratio",
     type=click.FloatRange(0, 1, max_open=True),
-    default=0.1,
+    default=option_default("warmup_ratio"),
     show_default=True,
     help="Share of steps for linear warmup, then linear decay.",
 )
-@click.option("--weight-decay", type=click.FloatRange(min=0), default=0.01, show_default=True)
+@click.option(
+    "--weight-decay",
+    type=click.FloatRange(min=0),
+    default=option_default("weight_decay"),
+    show_default=True,
+)
 @click.option(
     "--metric",
-    type=click.Choice(["macro_f1", "accuracy", "weighted_f1", "loss"]),
-    default="macro_f1",
+    type=click.Choice(METRICS),
+    default=option_default("metric"),
     show_default=True,
-    help="Validation figure that picks the best epoch (and drives --patience).",
+    help="Validation figure that picks the best epoch (and drives --patience); for "
+    "multi-label data F1 and accuracy are taken at thresholds tuned per label.",
 )
 @click.option(
     "--patience",
     type=click.IntRange(min=1),
-    default=None,
+    default=option_default("patience"),
     help="Stop after this many epochs without a better --metric.",
 )
 @click.option(
     "--freeze",
-    default="none",
+    default=option_default("freeze"),
     show_default=True,
     metavar="none|embeddings|all-but-last-N",
     help="Freeze the embeddings, or everything but the last N encoder layers (and the head).",
@@ -147,45 +166,61 @@ PRESET_HELP = (
 @click.option(
     "--unfreeze-last",
     type=click.IntRange(min=0),
-    default=None,
+    default=option_default("unfreeze_last"),
     metavar="N",
     help="Train only the last N encoder layers and the head (= --freeze all-but-last-N).",
 )
 @click.option(
     "--class-weights",
     is_flag=True,
-    help="Inverse-frequency weighted cross-entropy, for imbalanced labels.",
+    default=option_default("class_weights"),
+    help="Inverse-frequency weighted cross-entropy, for imbalanced labels (multi-label: "
+    "BCE pos_weight = negatives / positives per label).",
 )
 @click.option(
-    "--label-smoothing", type=click.FloatRange(0, 1, max_open=True), default=0.0, show_default=True
+    "--label-smoothing",
+    type=click.FloatRange(0, 1, max_open=True),
+    default=option_default("label_smoothing"),
+    show_default=True,
 )
 @click.option(
     "--max-length",
     type=click.IntRange(min=8),
-    default=None,
+    default=option_default("max_length"),
     help="Tokens per text incl. special tokens. Default: the model's, capped at 512.",
 )
 @click.option(
     "--head-tokens",
     type=click.IntRange(min=0),
-    default=DEFAULT_HEAD_TOKENS,
+    default=option_default("head_tokens"),
     show_default=True,
     help="Long texts keep this many first tokens plus the last ones (as annotate).",
 )
 @click.option(
     "--val-fraction",
     type=click.FloatRange(0, 1, min_open=True, max_open=True),
-    default=0.1,
+    default=option_default("val_fraction"),
     show_default=True,
     help="Stratified share of train held out when the data has no validation split.",
 )
-@click.option("--text-column", default=None, help="Text column (default: detected).")
-@click.option("--label-column", default=None, help="Label column (default: detected).")
-@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N or mps.")
+@click.option(
+    "--text-column", default=option_default("text_column"), help="Text column (default: detected)."
+)
+@click.option(
+    "--label-column",
+    default=option_default("label_column"),
+    help="Label column (default: detected).",
+)
+@click.option(
+    "--device",
+    default=option_default("device"),
+    show_default=True,
+    help="auto, cpu, cuda, cuda:N or mps.",
+)
 @click.option(
     "--precision",
-    type=click.Choice(["auto", "fp32", "bf16", "fp16"]),
-    default="auto",
+    type=click.Choice(PRECISIONS),
+    default=option_default("precision"),
     show_default=True,
     help="auto = bf16/fp16 mixed precision on GPU; on the CPU bf16 where it is fast "
     "(AMX, AMD Zen 4+: about 2x fp32), else fp32.",
@@ -193,7 +228,7 @@ PRESET_HELP = (
 @click.option(
     "--threads",
     type=click.IntRange(min=1),
-    default=None,
+    default=option_default("threads"),
     help="CPU threads for torch. Default: every core this process may use.",
 )
 @click.option("--overwrite", is_flag=True, help="Replace an existing model folder.")
@@ -205,6 +240,7 @@ PRESET_HELP = (
 @click.option(
     "--keep-checkpoints",
     is_flag=True,
+    default=option_default("keep_checkpoints"),
     help="Keep OUTPUT/checkpoints (resumable epoch checkpoints) after training.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr.")
@@ -223,15 +259,14 @@ def command(
     emolabel train --data tweets.csv --epochs 5 -o m        hold out 10% for validation
     emolabel train --data d/ --unfreeze-last 2 --class-weights -o m
     emolabel train --data d/ -o m --resume                  continue after Ctrl-C
+    emolabel train --data d/ --head-lr 1e-3 -o m            larger steps for the new head
     """
     from emolabel.cli.render import TrainingProgress, render_training_result
+    from emolabel.cli.train_options import invoked_command
     from emolabel.training.trainer import train
 
-    argv0 = Path(sys.argv[0]).name if sys.argv else ""
-    invoked = (
-        shlex.join(["emolabel", *sys.argv[1:]]) if argv0 in ("emolabel", "__main__.py") else None
-    )
-    with TrainingProgress(quiet=quiet) as progress:
+    invoked = invoked_command()
+    with TrainingProgress(quiet=quiet) as progress:  # Ctrl-C: Interrupted, exit 130
         result = train(
             data[0] if len(data) == 1 else list(data),
             output,
@@ -241,7 +276,5 @@ def command(
             command=invoked,
             **options,  # type: ignore[arg-type]
         )
-    if result.interrupted:
-        raise click.exceptions.Exit(130)
     if not quiet:
         render_training_result(result)

@@ -3,7 +3,10 @@ help stay the same as train's without being written out twice."""
 
 from __future__ import annotations
 
+import shlex
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -14,6 +17,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 SHARED_TRAINING_OPTIONS = (
     "epochs",
     "lr",
+    "head_lr",
     "batch_size",
     "seed",
     "warmup_ratio",
@@ -52,3 +56,16 @@ def train_options(*names: str) -> Callable[[F], F]:
         return func
 
     return decorate
+
+
+def invoked_command() -> str | None:
+    """The `emolabel ...` line this process runs, for emolabel.json and the resume hint; None
+    when emolabel is not the program (a test runner, a notebook): the library then writes the
+    equivalent command itself."""
+    program = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if program is None:
+        return None
+    ours = program.name == "emolabel" or (
+        program.name == "__main__.py" and program.parent.name == "emolabel"
+    )
+    return shlex.join(["emolabel", *sys.argv[1:]]) if ours else None

@@ -140,19 +140,8 @@ def _evaluation_split(
     data: str | os.PathLike[str], split: str, opts: TrainingOptions
 ) -> EvaluationSplit:
     """The split every model is scored on, read as `emolabel train` reads the data."""
-    data_obj = load_training_data(  # exactly as train() reads it, so the splits match
-        data,
-        text_column=opts.text_column,
-        label_column=opts.label_column,
-        multi_label=opts.multi_label,
-        label_map=opts.label_map,
-        label_separator=opts.label_separator,
-        label_names=opts.label_names,
-        unmapped_labels=opts.unmapped_labels,  # type: ignore[arg-type]
-        on_error=opts.on_error,  # type: ignore[arg-type]
-        val_fraction=opts.val_fraction,
-        seed=opts.seed,
-    )
+    # exactly as train() reads it (TrainingOptions.data_options), so the splits match
+    data_obj = load_training_data(data, **opts.data_options())
     if split not in data_obj.splits:
         raise EmolabelError(
             f"{data_obj.source} has no {split} split (it has {', '.join(data_obj.splits)}): "
@@ -201,17 +190,13 @@ def _load_models(
     planned = [(spec, None) for spec in base_models] + [(None, f) for f in folders]
     names = unique_names([spec or folder.name for spec, folder in planned])  # type: ignore[union-attr]
     device = resolve_device(opts.device)
-    training_events: Any = events  # train() takes its TrainingEvents until it moves to Events
     loaded: list[LoadedModel] = []
     for index, ((spec, given), name) in enumerate(zip(planned, names, strict=True), start=1):
         events.model_begin(index, len(planned), name, "training" if spec else "loading")
         if spec is not None:
             folder = out / MODELS_DIR / slug(name)
-            result = train(
-                data, folder, overwrite=True, events=training_events, base_model=spec, **options
-            )
-            if result.interrupted:
-                raise Interrupted(INTERRUPTED)
+            # Ctrl-C: train() raises Interrupted; compare() re-raises it with INTERRUPTED
+            result = train(data, folder, overwrite=True, events=events, base_model=spec, **options)
             train_seconds: float | None = round(result.seconds, 1)
             base: str | None
             origin, base = "fine-tuned here", spec

@@ -5,6 +5,10 @@ The loss (Hinton et al. 2015) is
     alpha * T^2 * KL(softmax(teacher / T) || softmax(student / T))
       + (1 - alpha) * cross-entropy(student, gold label)
 
+For a multi-label teacher (sigmoid per label) the soft term is, per label, the binary
+cross-entropy of the student's sigmoid(student / T) against the teacher's sigmoid(teacher / T),
+averaged over labels, times T^2; the hard term is BCE on the gold labels.
+
 The temperature T > 1 softens both distributions so the student also learns how the teacher
 ranks the wrong classes ("dark knowledge"); T^2 keeps the soft term's gradients on the same
 scale as the hard one's whatever T is. Rows without a gold label (from --unlabelled) get the
@@ -13,7 +17,8 @@ soft term only, so raw text the teacher labels adds training signal for free.
 The teacher runs once, before training, over every training text (and any unlabelled text)
 with EmotionClassifier, the annotate engine: on a CPU that costs one inference pass instead
 of a teacher forward pass per step and epoch. Its log-probabilities are stored beside the
-token ids; softmax(log p / T) equals softmax(logits / T), so nothing is lost.
+token ids; softmax(log p / T) equals softmax(logits / T), so nothing is lost (a multi-label
+teacher's logits log(p / (1 - p)) are stored instead).
 
 Everything else is `emolabel.training.train`: the same data loading, best-epoch selection,
 model folder, emolabel.json and model card. The student is any base-model spec; the
@@ -28,40 +33,36 @@ import dataclasses
 import json
 import os
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from emolabel.errors import EmolabelError
-from emolabel.inference import (
-    DEFAULT_HEAD_TOKENS,
-    EmotionClassifier,
-    check_model_folder,
-    resolve_device,
-)
+from emolabel.events import Events
+from emolabel.inference import DEFAULT_HEAD_TOKENS
+from emolabel.inference.classifier import EmotionClassifier
+from emolabel.inference.devices import resolve_device
+from emolabel.inference.encoding import TextEncoder
+from emolabel.inference.model_folders import check_model_folder
+from emolabel.training.base_models import default_learning_rate
 from emolabel.training.data import DEFAULT_HUB_DATASET, TrainingData
-from emolabel.training.layer_subset import split_layer_spec
-from emolabel.training.trainer import (
-    MODEL_INFO_FILE,
-    EmolabelTrainer,
-    PadCollator,
-    TrainingEvents,
-    TrainingObjective,
-    TrainingOptions,
-    TrainingResult,
-    default_learning_rate,
-    train,
+from emolabel.training.distillation_loss import (
+    IGNORE_LABEL,
+    TEACHER_COLUMN,
+    DistillationTrainer,
+    TeacherCollator,
 )
+from emolabel.training.layer_subset import split_layer_spec
+from emolabel.training.model_folder import MODEL_INFO_FILE, data_name
+from emolabel.training.objective import EmolabelTrainer, TrainingObjective, is_multi_label
+from emolabel.training.options import TrainingOptions
+from emolabel.training.trainer import TrainingResult, train
 
 DEFAULT_TEMPERATURE = 2.0
 DEFAULT_ALPHA = 0.5
 DEFAULT_OUTPUT_DIR = "emolabel-student"
 TEACHER_ALIAS = "teacher"
-TEACHER_COLUMN = "teacher_logits"
-IGNORE_LABEL = -100  # rows from --unlabelled: no gold label, soft loss only
 MIN_PROBABILITY = 1e-30  # log(0) guard for teacher probabilities that underflowed
 
 
@@ -78,7 +79,7 @@ def distill(
     max_unlabelled: int | None = None,
     overwrite: bool = False,
     resume: bool = False,
-    events: TrainingEvents | None = None,
+    events: Events | None = None,
     command: str | None = None,
     **options: Any,
 ) -> TrainingResult:
@@ -91,23 +92,11 @@ def distill(
     student is cut from the teacher. `events` may also have teacher_labelling(rows, what).
     """
     teacher_dir = check_teacher(teacher)
-    if not temperature > 0:
-        raise EmolabelError(f"--temperature {temperature}: must be positive (2 to 4 is usual)")
-    if not 0 <= alpha <= 1:
-        raise EmolabelError(f"--alpha {alpha}: choose 0 <= alpha <= 1 (weight of the soft loss)")
-    if max_unlabelled is not None and max_unlabelled < 1:
-        raise EmolabelError(f"--max-unlabelled {max_unlabelled}: must be at least 1")
-    if unlabelled is not None and not Path(unlabelled).expanduser().is_file():
-        raise EmolabelError(f"--unlabelled {unlabelled}: no such file; check the path")
+    _check_distill_options(temperature, alpha, unlabelled, max_unlabelled)
     student_spec = resolve_student(student, teacher_dir)
     teacher_info = _read_info(teacher_dir)
     if options.get("lr") is None and split_layer_spec(student_spec)[0] == str(teacher_dir):
-        recorded = (teacher_info.get("hyperparameters") or {}).get("lr")
-        if isinstance(recorded, (int, float)) and recorded > 0:
-            options["lr"] = float(recorded)
-        else:
-            base = (teacher_info.get("base_model") or {}).get("name") or str(teacher_dir)
-            options["lr"] = default_learning_rate(base)
+        options["lr"] = teacher_learning_rate(teacher_info, teacher_dir)
     device = resolve_device(str(options.get("device", "auto")))
     classifier = EmotionClassifier.load(
         teacher_dir,
@@ -124,7 +113,7 @@ def distill(
         unlabelled_text_column=unlabelled_text_column,
         max_unlabelled=max_unlabelled,
         teacher_figures=teacher_info.get("validation") or {},
-        notify=getattr(events, "teacher_labelling", None),
+        events=events,
     )
     if command is None:
         command = equivalent_command(
@@ -143,6 +132,28 @@ def distill(
     )
 
 
+def _check_distill_options(
+    temperature: float, alpha: float, unlabelled: Any, max_unlabelled: int | None
+) -> None:
+    if not temperature > 0:
+        raise EmolabelError(f"--temperature {temperature}: must be positive (2 to 4 is usual)")
+    if not 0 <= alpha <= 1:
+        raise EmolabelError(f"--alpha {alpha}: choose 0 <= alpha <= 1 (weight of the soft loss)")
+    if max_unlabelled is not None and max_unlabelled < 1:
+        raise EmolabelError(f"--max-unlabelled {max_unlabelled}: must be at least 1")
+    if unlabelled is not None and not Path(unlabelled).expanduser().is_file():
+        raise EmolabelError(f"--unlabelled {unlabelled}: no such file; check the path")
+
+
+def teacher_learning_rate(teacher_info: dict[str, Any], teacher_dir: Path) -> float:
+    """A student cut from the teacher continues at the teacher's own learning rate."""
+    recorded = (teacher_info.get("hyperparameters") or {}).get("lr")
+    if isinstance(recorded, (int, float)) and recorded > 0:
+        return float(recorded)
+    base = (teacher_info.get("base_model") or {}).get("name") or str(teacher_dir)
+    return default_learning_rate(base)
+
+
 def equivalent_command(
     teacher: Path,
     student: str,
@@ -157,7 +168,10 @@ def equivalent_command(
     import shlex
 
     parts = ["emolabel", "distill", "--teacher", str(teacher), "--student", student]
-    parts += ["--data", os.fspath(data), "-o", os.fspath(output_dir)]
+    name = data_name(data)
+    for source in name if isinstance(name, list) else [name]:
+        parts += ["--data", source]
+    parts += ["-o", os.fspath(output_dir)]
     if temperature != DEFAULT_TEMPERATURE:
         parts += ["--temperature", f"{temperature:g}"]
     if alpha != DEFAULT_ALPHA:
@@ -211,7 +225,7 @@ class DistillationObjective(TrainingObjective):
         unlabelled_text_column: str | None = None,
         max_unlabelled: int | None = None,
         teacher_figures: dict[str, Any] | None = None,
-        notify: Callable[[int, str], None] | None = None,
+        events: Events | None = None,
     ) -> None:
         self.teacher = teacher
         self.temperature = temperature
@@ -220,7 +234,9 @@ class DistillationObjective(TrainingObjective):
         self.unlabelled_text_column = unlabelled_text_column
         self.max_unlabelled = max_unlabelled
         self.teacher_figures = teacher_figures or {}
-        self.notify = notify
+        self.events = events or Events()
+        self.multi_label = teacher_is_multi_label(teacher)
+        self._label_count = len(teacher.labels)
         self._train_texts: list[str] = []
         self._validation_texts: set[str] = set()
         self.unlabelled_rows = 0
@@ -237,31 +253,39 @@ class DistillationObjective(TrainingObjective):
                 f"the teacher's labels ({', '.join(teacher_labels)}) differ from the data's "
                 f"({', '.join(data.labels)}): distil on data labelled with the teacher's labels"
             )
+        if is_multi_label(data) != self.multi_label:
+            kind = "multi-label" if self.multi_label else "single-label"
+            raise EmolabelError(
+                f"the teacher is {kind} but the data is not: distil a multi-label teacher on "
+                "multi-label data (--multi-label reads any data as multi-label), a "
+                "single-label teacher on single-label data"
+            )
         if data.labels != teacher_labels:
             data = relabel(data, teacher_labels)
         self._train_texts = list(data.splits["train"]["text"])
         self._validation_texts = set(data.splits["validation"]["text"])
         return data
 
-    def prepare_train(self, train: Any, encoder: EmotionClassifier) -> Any:
+    def prepare_train(self, train: Any, encoder: TextEncoder) -> Any:
         """Teacher log-probabilities for every row, plus the --unlabelled rows."""
         from datasets import Dataset, concatenate_datasets
 
         if len(self._train_texts) != len(train):
             raise RuntimeError("prepare_data must see the same train split as prepare_train")
         started = time.perf_counter()
-        self._notify(len(self._train_texts), "training texts")
-        train = train.add_column(TEACHER_COLUMN, self._teacher_log_proba(self._train_texts))
+        kind = " (multi-label teacher: per-label sigmoid targets, BCE)" if self.multi_label else ""
+        self.events.teacher_labelling(len(self._train_texts), f"training texts{kind}")
+        train = train.add_column(TEACHER_COLUMN, self._teacher_targets(self._train_texts))
         texts = self._read_unlabelled()
         if texts:
-            self._notify(len(texts), f"unlabelled texts from {self.unlabelled}")
+            self.events.teacher_labelling(len(texts), f"unlabelled texts from {self.unlabelled}")
             ids = encoder.encode(texts).ids
             extra = Dataset.from_dict(
                 {
                     "input_ids": ids,
-                    "labels": [IGNORE_LABEL] * len(ids),
+                    "labels": [self._no_label()] * len(ids),
                     "length": [len(x) for x in ids],
-                    TEACHER_COLUMN: self._teacher_log_proba(texts),
+                    TEACHER_COLUMN: self._teacher_targets(texts),
                 },
                 features=train.features,
             )
@@ -270,13 +294,17 @@ class DistillationObjective(TrainingObjective):
         self.teacher_seconds = time.perf_counter() - started
         return train
 
-    def _notify(self, rows: int, what: str) -> None:
-        if self.notify is not None:
-            self.notify(rows, what)
-
-    def _teacher_log_proba(self, texts: list[str]) -> list[list[float]]:
+    def _teacher_targets(self, texts: list[str]) -> list[list[float]]:
+        """Log-probabilities (softmax teacher) or logits (sigmoid teacher), float32."""
         proba, _ = self.teacher.predict_proba(texts)
+        if self.multi_label:
+            p = np.clip(proba, MIN_PROBABILITY, 1.0 - 1e-7)
+            return (np.log(p) - np.log1p(-p)).astype(np.float32).tolist()
         return np.log(np.clip(proba, MIN_PROBABILITY, 1.0)).astype(np.float32).tolist()
+
+    def _no_label(self) -> Any:
+        """The `labels` value of an --unlabelled row (soft loss only)."""
+        return [float(IGNORE_LABEL)] * self._label_count if self.multi_label else IGNORE_LABEL
 
     def _read_unlabelled(self) -> list[str]:
         """Non-empty texts of the --unlabelled corpus, minus validation texts (no leakage into
@@ -310,26 +338,40 @@ class DistillationObjective(TrainingObjective):
     # ------------------------------------------------------------------ training
     def make_trainer(self, **kwargs: Any) -> EmolabelTrainer:
         kwargs["data_collator"] = TeacherCollator(kwargs["data_collator"])
-        return DistillationTrainer(temperature=self.temperature, alpha=self.alpha, **kwargs)
+        return DistillationTrainer(
+            temperature=self.temperature, alpha=self.alpha, multi_label=self.multi_label, **kwargs
+        )
 
     def describe(self) -> dict[str, Any]:
         a, t = self.alpha, self.temperature
         extra = f"; plus {self.unlabelled_rows:,} unlabelled texts" if self.unlabelled_rows else ""
+        if self.multi_label:
+            terms = (
+                f"{a:g} x T^2 x BCE(student, teacher's sigmoid probabilities at T) + "
+                f"{1 - a:g} x BCE on the gold labels; multi-label"
+            )
+            loss = "alpha * T^2 * BCE(sigmoid(s/T), sigmoid(t/T)) + (1 - alpha) * BCE(s, y)"
+        else:
+            terms = f"{a:g} x T^2 x KL(teacher || student) + {1 - a:g} x cross-entropy"
+            loss = "alpha * T^2 * KL(softmax(t/T) || softmax(s/T)) + (1 - alpha) * CE(s, y)"
         return {
             "name": "distillation",
             "summary": (
                 f"distilled from `{self.teacher.source}` with temperature {t:g}, "
-                f"alpha {a:g} ({a:g} x T^2 x KL(teacher || student) + {1 - a:g} x "
-                f"cross-entropy){extra}"
+                f"alpha {a:g} ({terms}){extra}"
             ),
+            "multi_label": self.multi_label,
             "teacher": self.teacher.source,
             "teacher_labels": list(self.teacher.labels),
             "teacher_validation": {
-                key: self.teacher_figures.get(key) for key in ("accuracy", "macro_f1")
+                key: self.teacher_figures.get(key)
+                for key in (
+                    ("macro_f1", "micro_f1") if self.multi_label else ("accuracy", "macro_f1")
+                )
             },
             "temperature": t,
             "alpha": a,
-            "loss": "alpha * T^2 * KL(softmax(t/T) || softmax(s/T)) + (1 - alpha) * CE(s, y)",
+            "loss": loss,
             "unlabelled": {
                 "source": str(self.unlabelled) if self.unlabelled else None,
                 "rows": self.unlabelled_rows,
@@ -345,8 +387,15 @@ def relabel(data: TrainingData, labels: list[str]) -> TrainingData:
 
     features = Features({"text": Value("string"), "label": ClassLabel(names=labels)})
     index = {name: i for i, name in enumerate(labels)}
+    new_id = np.asarray([index[name] for name in data.labels], dtype=np.int64)
     splits = {}
     for name, split in data.splits.items():
+        if is_multi_label(data):
+            renumbered = [
+                new_id[np.asarray(ids, dtype=np.int64)].tolist() for ids in split["labels"]
+            ]
+            splits[name] = split.remove_columns("labels").add_column("labels", renumbered)
+            continue
         names = [data.labels[i] for i in split["label"]]
         splits[name] = Dataset.from_dict(
             {"text": split["text"], "label": [index[n] for n in names]}, features=features
@@ -354,94 +403,10 @@ def relabel(data: TrainingData, labels: list[str]) -> TrainingData:
     return dataclasses.replace(data, splits=DatasetDict(splits), labels=list(labels))
 
 
-class TeacherCollator:
-    """PadCollator, plus the rows' teacher log-probabilities when the split has them."""
-
-    def __init__(self, pad: PadCollator) -> None:
-        self.pad = pad
-
-    def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
-        batch = self.pad(features)
-        if features and TEACHER_COLUMN in features[0]:
-            batch[TEACHER_COLUMN] = torch.tensor(
-                [f[TEACHER_COLUMN] for f in features], dtype=torch.float32
-            )
-        return batch
-
-
-class DistillationTrainer(EmolabelTrainer):
-    """EmolabelTrainer whose training loss mixes the teacher's soft targets with gold labels.
-
-    Validation batches carry no teacher column and keep the plain cross-entropy, so `val
-    loss` and --metric loss stay comparable with `emolabel train`.
-    """
-
-    def __init__(self, *args: Any, temperature: float, alpha: float, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.temperature = temperature
-        self.alpha = alpha
-
-    def compute_loss(
-        self,
-        model: torch.nn.Module,
-        inputs: dict[str, Any],
-        return_outputs: bool = False,
-        num_items_in_batch: Any = None,
-    ) -> Any:
-        if TEACHER_COLUMN not in inputs:
-            return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
-        inputs = dict(inputs)
-        labels = inputs.pop("labels")
-        teacher = inputs.pop(TEACHER_COLUMN)
-        outputs = model(**inputs)
-        logits = outputs["logits"] if isinstance(outputs, dict) else outputs[0]
-        loss = distillation_loss(
-            logits.float(),
-            teacher.to(logits.device),
-            labels,
-            temperature=self.temperature,
-            alpha=self.alpha,
-            class_weights=None if self.loss_weights is None else self.loss_weights,
-            label_smoothing=self.loss_smoothing,
-        )
-        return (loss, outputs) if return_outputs else loss
-
-
-def distillation_loss(
-    student_logits: torch.Tensor,
-    teacher_logits: torch.Tensor,
-    labels: torch.Tensor,
-    *,
-    temperature: float,
-    alpha: float,
-    class_weights: torch.Tensor | None = None,
-    label_smoothing: float = 0.0,
-) -> torch.Tensor:
-    """alpha * T^2 * KL(teacher_T || student_T) + (1 - alpha) * CE on the labelled rows.
-
-    Rows labelled IGNORE_LABEL count in the soft term only; a batch with no gold label at
-    all is pure distillation.
-    """
-    import torch.nn.functional as F
-
-    t = temperature
-    soft = F.kl_div(
-        F.log_softmax(student_logits / t, dim=-1),
-        F.log_softmax(teacher_logits / t, dim=-1),
-        log_target=True,
-        reduction="batchmean",
-    ) * (t * t)
-    labelled = labels != IGNORE_LABEL
-    if alpha >= 1 or not bool(labelled.any()):
-        return alpha * soft
-    weights = None if class_weights is None else class_weights.to(student_logits.device)
-    hard = F.cross_entropy(
-        student_logits[labelled],
-        labels[labelled],
-        weight=weights,
-        label_smoothing=label_smoothing,
-    )
-    return alpha * soft + (1 - alpha) * hard
+def teacher_is_multi_label(teacher: EmotionClassifier) -> bool:
+    """Sigmoid teacher? (inference's rule, the pipeline's: multi-label problem type or one
+    label)."""
+    return bool(teacher.multi_label)
 
 
 def _read_info(folder: Path) -> dict[str, Any]:

@@ -134,6 +134,7 @@ def keep_encoder_layers(model: Any, keep: int, spec: str = "") -> list[int]:
     indices = kept_layer_indices(total, keep)
     kept = torch.nn.ModuleList([blocks[i] for i in indices])
     for position, block in enumerate(kept):
+        sub: Any
         for sub in block.modules():  # attention caches key on the block's position
             if isinstance(getattr(sub, "layer_idx", None), int):
                 sub.layer_idx = position

@@ -1,0 +1,159 @@
+"""What the model learns from: the loss (cross-entropy, or per-label BCE-with-logits for
+multi-label data, with class weights and smoothing), the optimizer's parameter groups (a
+separate head learning rate), and the objective hook distillation plugs into."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+from transformers import Trainer
+
+from emolabel.training.data import TrainingData
+from emolabel.training.thresholds import multi_hot
+
+if TYPE_CHECKING:
+    from emolabel.inference.encoding import TextEncoder
+
+
+def is_multi_label(data: TrainingData) -> bool:
+    """Multi-label data (the reader's flag; its splits carry a `labels` column of id lists)."""
+    return bool(data.multi_label) or "labels" in data.splits["train"].column_names
+
+
+def class_weights_for(data: TrainingData) -> list[float]:
+    """Single-label: inverse-frequency weights n / (k * n_c), so every class weighs the same.
+
+    Multi-label: BCE's pos_weight, negatives / positives per label (1 for a label with no
+    positive row), so a rare label's few positives weigh as much as its many negatives.
+    """
+    split, k = data.splits["train"], len(data.labels)
+    if is_multi_label(data):
+        positives = multi_hot(split["labels"], k).sum(axis=0)
+        negatives = len(split) - positives
+        pairs = zip(positives, negatives, strict=True)
+        return [float(neg / pos) if pos else 1.0 for pos, neg in pairs]
+    counts = np.bincount(np.asarray(split["label"]), minlength=k)
+    n = counts.sum()
+    return [float(n / (k * c)) if c else 0.0 for c in counts]
+
+
+# ----------------------------------------------------------------------------- trainer
+class EmolabelTrainer(Trainer):
+    """Trainer with a loss that can weigh classes and smooth labels, and a head learning rate.
+
+    Integer labels: cross-entropy. Multi-hot float labels (multi-label data): BCE-with-logits
+    per label, class weights as pos_weight, smoothing towards 0.5.
+    """
+
+    loss_is_scaled_for_ga = False  # per-batch mean; the Trainer divides for accumulation
+
+    def __init__(
+        self,
+        *args: Any,
+        class_weights: list[float] | None = None,
+        label_smoothing: float = 0.0,
+        head_lr: float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.loss_weights = (
+            torch.tensor(class_weights, dtype=torch.float32) if class_weights else None
+        )
+        self.loss_smoothing = label_smoothing
+        self.head_lr = head_lr
+
+    def compute_loss(
+        self,
+        model: torch.nn.Module,
+        inputs: dict[str, Any],
+        return_outputs: bool = False,
+        num_items_in_batch: Any = None,
+    ) -> Any:
+        inputs = dict(inputs)
+        labels = inputs.pop("labels")
+        outputs = model(**inputs)
+        logits = outputs["logits"] if isinstance(outputs, dict) else outputs[0]
+        loss = self.supervised_loss(logits.float(), labels)
+        return (loss, outputs) if return_outputs else loss
+
+    def supervised_loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """Cross-entropy on class ids, or BCE-with-logits on multi-hot rows."""
+        weights = None if self.loss_weights is None else self.loss_weights.to(logits.device)
+        if labels.is_floating_point():
+            targets = labels.to(logits.dtype)
+            if self.loss_smoothing:
+                targets = targets * (1 - self.loss_smoothing) + self.loss_smoothing / 2
+            return torch.nn.functional.binary_cross_entropy_with_logits(
+                logits, targets, pos_weight=weights
+            )
+        return torch.nn.functional.cross_entropy(
+            logits, labels, weight=weights, label_smoothing=self.loss_smoothing
+        )
+
+    def create_optimizer(self, model: Any = None) -> torch.optim.Optimizer:
+        """AdamW as the Trainer builds it; with head_lr, the head and pooler get their own lr.
+
+        A freshly initialised head (and the tanh pooler before it) starts far from where it
+        should be while the encoder is nearly right, so a larger step for those few
+        parameters speeds them up without disturbing the encoder: the standard
+        architecture, still loadable by transformers.pipeline.
+        """
+        if self.head_lr is None or self.optimizer is not None:
+            return super().create_optimizer(model)
+        opt_model: Any = self.model if model is None else model
+        decay = set(self.get_decay_parameter_names(opt_model))
+        head = head_parameter_names(opt_model)
+        groups: dict[tuple[bool, bool], list[torch.nn.Parameter]] = {}
+        for name, parameter in opt_model.named_parameters():
+            if parameter.requires_grad:
+                groups.setdefault((name in head, name in decay), []).append(parameter)
+        optimizer_cls, kwargs = self.get_optimizer_cls_and_kwargs(self.args, opt_model)
+        self.optimizer = optimizer_cls(
+            [
+                {
+                    "params": params,
+                    "weight_decay": self.args.weight_decay if decayed else 0.0,
+                    "lr": self.head_lr if is_head else self.args.learning_rate,
+                }
+                for (is_head, decayed), params in sorted(groups.items())
+            ],
+            **kwargs,
+        )
+        return self.optimizer
+
+
+def head_parameter_names(model: Any) -> set[str]:
+    """Parameters outside the pre-trained encoder (classifier, pre-classifier) plus the pooler."""
+    prefix = f"{model.base_model_prefix}."
+    return {
+        name
+        for name, _ in model.named_parameters()
+        if not name.startswith(prefix) or name.startswith(f"{prefix}pooler.")
+    }
+
+
+class TrainingObjective:
+    """What the model learns from. This default changes nothing: gold labels, the usual loss.
+
+    A hook rather than a second trainer: emolabel.training.distill subclasses it to add a
+    teacher's soft targets, and every other part of a run (data, presets, freezing,
+    checkpoints, best-epoch selection, model folder, card) stays the one in this module.
+    """
+
+    def prepare_data(self, data: TrainingData) -> TrainingData:
+        """The loaded, cleaned data -> the data to train on (e.g. labels in a teacher's order)."""
+        return data
+
+    def prepare_train(self, train: Any, encoder: TextEncoder) -> Any:
+        """The tokenized train split -> what the Trainer iterates (may add columns or rows)."""
+        return train
+
+    def make_trainer(self, **kwargs: Any) -> Trainer:
+        """Build the Trainer from EmolabelTrainer's keyword arguments."""
+        return EmolabelTrainer(**kwargs)
+
+    def describe(self) -> dict[str, Any] | None:
+        """emolabel.json's `objective` section, with a one-line `summary` for the card."""
+        return None
