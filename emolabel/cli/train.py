@@ -117,6 +117,15 @@ PRESET_HELP = (
     "--lr); a larger one (e.g. 10x) helps a fresh head catch up. Default: --lr.",
 )
 @click.option(
+    "--pooling",
+    type=click.Choice(["cls", "mean"]),
+    default=option_default("pooling"),
+    show_default=True,
+    help="cls: the standard head on [CLS]. mean: append one layer that mean-pools the "
+    "tokens, for encoders pre-trained with mean pooling (MiniLM, all-mpnet); the folder stays "
+    "a standard BERT classifier that transformers.pipeline loads.",
+)
+@click.option(
     "--batch-size",
     type=click.IntRange(min=1),
     default=option_default("batch_size"),

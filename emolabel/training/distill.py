@@ -97,6 +97,11 @@ def distill(
     teacher_info = _read_info(teacher_dir)
     if options.get("lr") is None and split_layer_spec(student_spec)[0] == str(teacher_dir):
         options["lr"] = teacher_learning_rate(teacher_info, teacher_dir)
+    if options.get("pooling") == "mean" and split_layer_spec(student_spec)[0] == str(teacher_dir):
+        raise EmolabelError(
+            "--pooling mean: a student cut from the teacher keeps the teacher's layers and "
+            "head; drop --pooling"
+        )
     device = resolve_device(str(options.get("device", "auto")))
     classifier = EmotionClassifier.load(
         teacher_dir,

@@ -35,6 +35,9 @@ DATA_READING_OPTIONS = (
     "unmapped_labels",
     "on_error",
 )
+# cls: the standard head (tanh pooler on [CLS]); mean: one appended layer that mean-pools
+# inside the standard architecture (training/mean_pooling.py), for mean-pooled encoders.
+Pooling = Literal["cls", "mean"]
 DEFAULT_BASE_MODEL = "minilm"
 DEFAULT_OUTPUT_DIR = "emolabel-model"
 
@@ -47,6 +50,7 @@ class TrainingOptions:
     epochs: float = 3.0
     lr: float | None = None
     head_lr: float | None = None
+    pooling: Pooling = "cls"
     batch_size: int = 32
     seed: int = 42
     warmup_ratio: float = 0.1
@@ -91,6 +95,8 @@ class TrainingOptions:
         for flag, lr in (("--lr", self.lr), ("--head-lr", self.head_lr)):
             if lr is not None and not 0 < lr < 1:
                 raise EmolabelError(f"{flag} {lr}: use a small positive number such as 5e-5")
+        if self.pooling not in get_args(Pooling):
+            raise EmolabelError(f"--pooling {self.pooling}: choose cls or mean")
         if self.batch_size < 1:
             raise EmolabelError(f"--batch-size {self.batch_size}: must be at least 1")
         if not 0 <= self.warmup_ratio < 1:

@@ -235,7 +235,12 @@ def _load(
     transformers.set_seed(opts.seed)
     multi_label = is_multi_label(data_obj)
     tokenizer, model = load_base_model(
-        opts.base_model, source, is_local, data_obj.labels, multi_label=multi_label
+        opts.base_model,
+        source,
+        is_local,
+        data_obj.labels,
+        multi_label=multi_label,
+        pooling=opts.pooling,
     )
     trainable, total = freeze_layers(model, opts.freeze, opts.unfreeze_last)
     encoder = text_encoder(tokenizer, model, source, opts)
@@ -255,6 +260,7 @@ def _load(
             "head_tokens": encoder.head_tokens,
             "lr": lr,
             "head_lr": opts.head_lr,
+            "pooling": opts.pooling,
             "multi_label": multi_label,
         }
     )
