@@ -26,19 +26,19 @@ VALUE_SCALE = 64.0  # |c * mean| >> |h_cls|, so LayerNorm(c * mean + h_cls) ~ La
 
 def append_mean_pooling_layer(model: Any, base_model: str) -> None:
     """Append the averaging layer to a BERT-family classifier and make its pooler the identity."""
-    layers = getattr(getattr(model.base_model, "encoder", None), "layer", None)
-    pooler = getattr(model.base_model, "pooler", None)
+    layers: Any = getattr(getattr(model.base_model, "encoder", None), "layer", None)
+    pooler: Any = getattr(model.base_model, "pooler", None)
     last = layers[-1] if isinstance(layers, torch.nn.ModuleList) and len(layers) else None
     if last is None or pooler is None or not _is_bert_layer(last):
         raise EmolabelError(
             f"--pooling mean: {base_model} is not a BERT-style encoder with a pooler "
             "(BERT, MiniLM, RoBERTa, ELECTRA); use --pooling cls"
         )
-    layer = copy.deepcopy(last)
+    layer: Any = copy.deepcopy(last)
     hidden = model.config.hidden_size
     eye = torch.eye(hidden)
     with torch.no_grad():
-        attention = layer.attention
+        attention: Any = layer.attention
         for linear in (attention.self.query, attention.self.key):
             linear.weight.zero_()
             linear.bias.zero_()
