@@ -40,7 +40,7 @@ from emolabel.annotation.pipeline import (
     output_schema,
 )
 from emolabel.errors import EmolabelError
-from emolabel.io.corpus import choose_text_column, detect_format, open_corpus
+from emolabel.io import choose_text_column, detect_format, open_corpus
 
 RAY_INSTALL = "pip install 'emolabel[ray]'"
 RAY_FORMATS = ("parquet", "csv", "tsv", "jsonl")
