@@ -95,6 +95,24 @@ CASES: list[tuple[str, Callable[[Path], Path], tuple[str, ...], list[str]]] = [
         ["ragged.csv line 3", "expected 2 columns, got 3"],
     ),
     (
+        "duplicate column names",
+        lambda d: _write(d / "dup.csv", b"text,text,likes\nhello,there,12345\n"),
+        (),
+        ["dup.csv", "duplicate column name 'text'"],
+    ),
+    (
+        "semicolon-separated CSV",
+        lambda d: _write(d / "semi.csv", b"text;likes\nhello;12\nbye;3\n"),
+        (),
+        ["semi.csv", "one column", "--delimiter ';'"],
+    ),
+    (
+        "lone surrogate in JSONL",
+        lambda d: _write(d / "sur.jsonl", b'{"text": "ok"}\n{"text": "a \\ud800 b"}\n'),
+        (),
+        ["sur.jsonl line 2", "--encoding-errors replace"],
+    ),
+    (
         "truncated gzip",
         lambda d: _write(d / "cut.csv.gz", gzip.compress(_numbered_lines(20000))[:-2000]),
         (),

@@ -14,7 +14,7 @@ import select
 from collections.abc import Iterable, Iterator
 from typing import IO
 
-from emolabel.inference.classifier import EmotionClassifier
+from emolabel.inference import EmotionClassifier
 
 MAX_LINES_PER_BATCH = 256
 

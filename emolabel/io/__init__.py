@@ -6,7 +6,11 @@ text; gzip; encodings; errors that name the file and line) and the output writer
     columns.py    the text-column rule, text values, duplicate names
     reader.py     CorpusReader (the batch stream every format opener returns), RowError
     delimited.py  CSV/TSV     jsonl.py  JSON lines     parquet.py     text.py  plain text
-    corpus.py     open_corpus
+    json_array.py a JSON file holding one array of objects
+    inputs.py     resolve_inputs: files, folders, globs, URIs -> the files to read
+    stdin.py      standard input, spooled so readers can start again; sniffing its format
+    many.py       several files as one stream (schemas unioned, a source column)
+    corpus.py     open_corpus          table.py  read_table (a whole file, for training data)
     writer.py     CorpusWriter, rechunk
 """
 
@@ -21,6 +25,7 @@ from emolabel.io.formats import (
     MAX_BLOCK_BYTES,
     ON_ERROR,
     OUTPUT_FORMATS,
+    STDOUT_FORMATS,
     TEXT_COLUMN_NAMES,
     EncodingErrors,
     InputFormat,
@@ -29,8 +34,11 @@ from emolabel.io.formats import (
     detect_format,
     output_format,
 )
+from emolabel.io.inputs import resolve_inputs
 from emolabel.io.reader import CorpusReader, RowError
-from emolabel.io.writer import CorpusWriter, rechunk
+from emolabel.io.stdin import SNIFFABLE_FORMATS
+from emolabel.io.table import LoadedTable, read_table
+from emolabel.io.writer import CorpusWriter, OutputClosed, rechunk
 
 __all__ = [
     "DEFAULT_BLOCK_BYTES",
@@ -40,12 +48,16 @@ __all__ = [
     "MAX_BLOCK_BYTES",
     "ON_ERROR",
     "OUTPUT_FORMATS",
+    "SNIFFABLE_FORMATS",
+    "STDOUT_FORMATS",
     "TEXT_COLUMN_NAMES",
     "CorpusReader",
     "CorpusWriter",
     "EncodingErrors",
     "InputFormat",
+    "LoadedTable",
     "OnError",
+    "OutputClosed",
     "OutputFormat",
     "RowError",
     "choose_text_column",
@@ -54,7 +66,9 @@ __all__ = [
     "find_line_starting_with",
     "open_corpus",
     "output_format",
+    "read_table",
     "rechunk",
     "refuse_duplicate_columns",
+    "resolve_inputs",
     "text_values",
 ]

@@ -5,19 +5,25 @@ from __future__ import annotations
 
 import codecs
 import io
-from collections.abc import Callable, Generator, Iterator
-from pathlib import Path
+from collections.abc import Callable, Generator, Iterator, Sequence
 from typing import IO, Any
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from emolabel.errors import EmolabelError
-from emolabel.io.columns import choose_text_column, string_column_names
+from emolabel.io.columns import (
+    choose_text_column,
+    refuse_duplicate_columns,
+    string_column_names,
+)
 from emolabel.io.encoding import (
+    Source,
     find_line_starting_with,
     find_lines_starting_with,
     open_binary,
+    reader_path,
+    source_size,
     stream_errors,
     utf8_error,
 )
@@ -74,7 +80,7 @@ class DelimitedFile:
 
     def __init__(
         self,
-        path: Path,
+        path: Source,
         *,
         fmt: str,
         gzipped: bool,
@@ -82,14 +88,19 @@ class DelimitedFile:
         encoding_errors: str,
         on_error: str,
         delimiter: str | None = None,
+        header: bool = True,
+        column_names: Sequence[str] | None = None,
     ) -> None:
         self.path = path
+        self.header = header
+        self.column_names = list(column_names) if column_names else None
         self.fmt = fmt
         self.gzipped = gzipped
         self.batch_rows = batch_rows
         self.encoding_errors = encoding_errors
         self.on_error = on_error
         self.delimiter = delimiter or ("\t" if fmt == "tsv" else ",")
+        self._delimiter_given = delimiter is not None
         self.rejected: list[RowError] = []
         self._row_errors: list[EmolabelError] = []
         self._position: Callable[[], int] = lambda: 0
@@ -130,7 +141,7 @@ class DelimitedFile:
             with stream_errors(self.path):
                 reader = pa_csv.open_csv(
                     source,
-                    read_options=pa_csv.ReadOptions(block_size=block),
+                    read_options=self._read_options(block),
                     parse_options=parse_options,
                     convert_options=convert,
                 )
@@ -140,6 +151,14 @@ class DelimitedFile:
                 return self._open(column_types, block * 8)
             raise self._parse_error(exc) from None
         return reader, stream, position, block
+
+    def _read_options(self, block: int) -> pa_csv.ReadOptions:
+        """Names from the header, from `column_names` (replacing a header), or f0, f1, ..."""
+        if self.column_names is None:
+            return pa_csv.ReadOptions(block_size=block, autogenerate_column_names=not self.header)
+        return pa_csv.ReadOptions(
+            block_size=block, column_names=self.column_names, skip_rows=int(self.header)
+        )
 
     def _parse_error(self, exc: Exception) -> EmolabelError:
         if self._row_errors:
@@ -156,8 +175,20 @@ class DelimitedFile:
         probe, stream, _, block = self._open(None, DEFAULT_BLOCK_BYTES)
         inferred = probe.schema
         stream.close()
+        refuse_duplicate_columns(self.path, inferred.names)
+        if self.header and not self._delimiter_given and len(inferred.names) == 1:
+            self._refuse_other_delimiter(inferred.names[0])
         self.inferred_schema = inferred
         return pa.schema([(name, pa.string()) for name in inferred.names]), block
+
+    def _refuse_other_delimiter(self, header: str) -> None:
+        """One column whose name holds ; TAB or |: the file is most likely split by that."""
+        for char, shown in ((";", ";"), ("\t", "\\t"), ("|", "|")):
+            if char in header:
+                raise EmolabelError(
+                    f"{self.path}: one column, whose header {header[:60]!r} holds {shown!r}: "
+                    f"if the file is {shown!r}-separated, pass --delimiter '{shown}'"
+                )
 
     # -- passes over the file ------------------------------------------------------------
     def _one_pass(self, block: int, skip: int) -> Generator[pa.RecordBatch, None, tuple[int, int]]:
@@ -205,7 +236,7 @@ class DelimitedFile:
 
 
 def open_delimited(
-    path: Path,
+    path: Source,
     *,
     fmt: str,
     gzipped: bool,
@@ -228,13 +259,13 @@ def open_delimited(
     inferred = source.inferred_schema
     column = choose_text_column(path, inferred, text_column, string_column_names(inferred))
     return CorpusReader(
-        path=path,
+        path=reader_path(path),
         format=fmt,
         gzipped=gzipped,
         schema=source.schema,
         text_column=column,
         total_rows=None,
-        total_bytes=path.stat().st_size,
+        total_bytes=source_size(path),
         _batches=source.batches,
         _position=source.position,
         rejected=source.rejected,

@@ -4,18 +4,20 @@ from the first group (keys mixing text and numbers become text), later records m
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from pathlib import Path
+import re
+from collections.abc import Callable, Collection, Generator, Iterator
 from typing import Any
 
 import pyarrow as pa
 
 from emolabel.errors import EmolabelError
 from emolabel.io.columns import choose_text_column
-from emolabel.io.encoding import decoded_lines
+from emolabel.io.encoding import Source, decoded_lines, reader_path, source_size
+from emolabel.io.json_array import json_array_records, starts_with_array
 from emolabel.io.reader import CorpusReader, RowError
 
 Record = tuple[int, dict[str, Any]]  # (line number, object)
+_SURROGATE = re.compile("[\ud800-\udfff]")  # json.loads joins pairs: what is left is alone
 
 
 class JsonLinesFile:
@@ -23,13 +25,16 @@ class JsonLinesFile:
 
     def __init__(
         self,
-        path: Path,
+        path: Source,
         *,
         gzipped: bool,
         text_column: str | None,
         batch_rows: int,
         encoding_errors: str,
         on_error: str,
+        choose: bool = True,
+        exclude: Collection[str] = (),
+        keep_lines: bool = False,
     ) -> None:
         self.path = path
         self.gzipped = gzipped
@@ -37,18 +42,27 @@ class JsonLinesFile:
         self.encoding_errors = encoding_errors
         self.on_error = on_error
         self.rejected: list[RowError] = []
+        self.keep_lines = keep_lines
+        self.lines: list[int] = []  # with keep_lines: the line each row given out starts on
         self._position: Callable[[], int] = lambda: 0
+        self._key_checks_left = batch_rows  # the records that fix the schema
+        self.is_array = starts_with_array(path, gzipped)
         self._groups = self._grouped()
         first = next(self._groups, None)
         if first is None:
             raise EmolabelError(f"{path} has no JSON records: nothing to label")
         self._first = first
         schema, self._stringify = infer_json_schema(path, first, text_column)
-        strings = [f.name for f in schema if pa.types.is_string(f.type)]
-        self.text_column = choose_text_column(path, schema, text_column, strings)
-        index = schema.get_field_index(self.text_column)
-        self.schema = schema.set(index, pa.field(self.text_column, pa.string()))
-        self._stringify.add(self.text_column)
+        self.text_column: str | None = None
+        if text_column is not None or choose:
+            strings = [f.name for f in schema if pa.types.is_string(f.type)]
+            self.text_column = choose_text_column(
+                path, schema, text_column, strings, exclude=exclude
+            )
+            index = schema.get_field_index(self.text_column)
+            schema = schema.set(index, pa.field(self.text_column, pa.string()))
+            self._stringify.add(self.text_column)
+        self.schema = schema
 
     def _set_position(self, position: Callable[[], int]) -> None:
         self._position = position
@@ -63,12 +77,18 @@ class JsonLinesFile:
         raise EmolabelError(f"{self.path} line {number}: {reason}; {fix}")
 
     def _records(self) -> Iterator[Record]:
+        if self.is_array:
+            yield from self._array_records()
+            return
         lines = decoded_lines(self.path, self.gzipped, self.encoding_errors, self._set_position)
         for number, line in lines:
             if not line.strip():
                 continue
             try:
-                record = json.loads(line)
+                if self._key_checks_left > 0:
+                    record = self._parse_checking_keys(number, line)
+                else:
+                    record = json.loads(line)
             except json.JSONDecodeError as exc:
                 reason = f"malformed JSON ({exc.msg} at column {exc.colno})"
                 self._reject_or_raise(number, line, reason, "fix the line or pass --on-error skip")
@@ -78,9 +98,36 @@ class JsonLinesFile:
                     number, line, "not a JSON object", "write one {...} object per line"
                 )
                 continue
+            if "\\u" in line and ("\\ud" in line or "\\uD" in line) and has_surrogate(record):
+                record = self._lone_surrogates(number, line, record)
+                if record is None:
+                    continue
             yield number, record
 
-    def _grouped(self) -> Iterator[list[Record]]:
+    def _parse_checking_keys(self, number: int, line: str) -> Any:
+        """The line's value, checked for a key given twice (json.loads keeps the last one
+        silently): done for the records that fix the schema."""
+        self._key_checks_left -= 1
+        try:
+            return json.loads(line, object_pairs_hook=_unique_keys)
+        except _DuplicateKey as exc:
+            raise EmolabelError(
+                f"{self.path} line {number}: duplicate column name {exc.key!r} (a key given "
+                "twice); rename the keys so each name is used once"
+            ) from None
+
+    def _array_records(self) -> Iterator[Record]:
+        """A JSON array's objects: read whole, so progress jumps to the end at once."""
+        size = source_size(self.path) or 0
+        self._position = lambda: size
+        for number, record in json_array_records(self.path, self.gzipped, self.encoding_errors):
+            if has_surrogate(record):
+                record = self._lone_surrogates(number, json.dumps(record), record)
+                if record is None:
+                    continue
+            yield number, record
+
+    def _grouped(self) -> Generator[list[Record], None, None]:
         group: list[Record] = []
         for item in self._records():
             group.append(item)
@@ -101,7 +148,7 @@ class JsonLinesFile:
                     f"{self.batch_rows} records, so the output schema cannot hold it; "
                     "put every key in the first records or drop it"
                 )
-            value = record.get(column)
+            value = record.get(column) if column is not None else None
             if isinstance(value, (dict, list)):
                 raise EmolabelError(
                     f"{self.path} line {number}: column {column!r} holds a nested value, not "
@@ -109,12 +156,27 @@ class JsonLinesFile:
                 )
         rows = [stringified(record, self._stringify) for _, record in group]
         try:
-            return pa.RecordBatch.from_pylist(rows, schema=self.schema)
+            batch = pa.RecordBatch.from_pylist(rows, schema=self.schema)
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
             raise EmolabelError(
                 f"{self.path} lines {group[0][0]}-{group[-1][0]}: a value's type differs from "
                 f"the first records ({exc}); make each key's type consistent"
             ) from None
+        if self.keep_lines:
+            self.lines += [number for number, _ in group]
+        return batch
+
+    def _lone_surrogates(self, number: int, line: str, record: dict[str, Any]) -> Any:
+        """The record with lone surrogates (a "\\ud800" escape not half of a pair, which no
+        UTF-8 text holds) replaced by U+FFFD, or None once rejected; else an error."""
+        if self.encoding_errors == "replace":
+            return replace_surrogates(record)
+        fix = "fix the line, or pass --encoding-errors replace or --on-error skip"
+        self._reject_or_raise(number, line, "a lone \\uD800-\\uDFFF escape (not valid text)", fix)
+        return None
+
+    def close(self) -> None:
+        self._groups.close()
 
     def batches(self) -> Iterator[pa.RecordBatch]:
         yield self._to_batch(self._first)
@@ -123,7 +185,7 @@ class JsonLinesFile:
 
 
 def open_jsonl(
-    path: Path,
+    path: Source,
     *,
     fmt: str,
     gzipped: bool,
@@ -141,18 +203,62 @@ def open_jsonl(
         encoding_errors=encoding_errors,
         on_error=on_error,
     )
+    assert source.text_column is not None  # choose=True always picks one
     return CorpusReader(
-        path=path,
+        path=reader_path(path),
         format=fmt,
         gzipped=gzipped,
         schema=source.schema,
         text_column=source.text_column,
         total_rows=None,
-        total_bytes=path.stat().st_size,
+        total_bytes=source_size(path),
         _batches=source.batches,
         _position=source.position,
         rejected=source.rejected,
+        _close=source.close,
     )
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    record = dict(pairs)
+    if len(record) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return record
+
+
+def has_surrogate(value: Any) -> bool:
+    """True when a string anywhere in the value holds a lone surrogate."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(has_surrogate(k) or has_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_surrogate(v) for v in value)
+    return False
+
+
+def replace_surrogates(value: Any) -> Any:
+    """The value with each lone surrogate replaced by U+FFFD."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {replace_surrogates(k): replace_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [replace_surrogates(v) for v in value]
+    return value
 
 
 def _json_kind(value: Any) -> str | None:
@@ -168,7 +274,7 @@ def _json_kind(value: Any) -> str | None:
 
 
 def infer_json_schema(
-    path: Path, group: list[Record], text_column: str | None
+    path: Source, group: list[Record], text_column: str | None
 ) -> tuple[pa.Schema, set[str]]:
     """Schema from the first records, and the keys whose scalars are stored as strings.
 
@@ -193,8 +299,9 @@ def infer_json_schema(
             if {seen, kind} != {"a number"}:
                 stringify.add(key)
     rows = [stringified(record, stringify) for _, record in group]
+    keys = dict.fromkeys(key for row in rows for key in row)  # every key, not only row 1's
     try:
-        table = pa.Table.from_pylist(rows)
+        table = pa.Table.from_pydict({key: [row.get(key) for row in rows] for key in keys})
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise EmolabelError(
             f"{path}: the first {len(rows)} records mix value types within a key ({exc}); "

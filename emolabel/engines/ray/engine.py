@@ -13,8 +13,6 @@ dependency (`pip install 'emolabel[ray]'`) and is imported only here, only when 
 from __future__ import annotations
 
 import contextlib
-import fnmatch
-import glob
 import io
 import json
 import logging
@@ -40,11 +38,12 @@ from emolabel.annotation.pipeline import (
     output_schema,
 )
 from emolabel.errors import EmolabelError
+from emolabel.inference.encoding import DEFAULT_HEAD_TOKENS
 from emolabel.io import choose_text_column, detect_format, open_corpus
+from emolabel.io import resolve_inputs as resolve_inputs  # the one resolver lives in io
 
 RAY_INSTALL = "pip install 'emolabel[ray]'"
 RAY_FORMATS = ("parquet", "csv", "tsv", "jsonl")
-_GLOB_CHARS = frozenset("*?[")
 _SAMPLE_BYTES = 1 << 20
 
 
@@ -102,73 +101,6 @@ def _filesystem(path: str) -> tuple[Any, str]:
         return pafs.FileSystem.from_uri(path)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
         raise EmolabelError(f"{path}: cannot open this location ({exc})") from None
-
-
-def _visible(relative: str) -> bool:
-    """False for hidden or `_`-prefixed files and folders (`.crc`, `_SUCCESS`, `_temporary/`)."""
-    return not any(part.startswith((".", "_")) for part in relative.split("/") if part)
-
-
-def _corpus_file(path: str) -> bool:
-    """True for a name with a corpus extension; a folder's README or checksum is passed over."""
-    try:
-        detect_format(path)
-    except EmolabelError:
-        return False
-    return True
-
-
-def resolve_inputs(inputs: str | os.PathLike[str] | list[str | os.PathLike[str]]) -> list[str]:
-    """Expand files, folders (recursively) and globs, local or URI, into a sorted file list.
-
-    Hidden and `_`-prefixed files (`.crc`, `_SUCCESS`) are skipped; an empty result is an error.
-    """
-    import pyarrow.fs as pafs
-
-    items = [os.fspath(p) for p in inputs] if isinstance(inputs, list) else [os.fspath(inputs)]
-    files: list[str] = []
-    for item in items:
-        if not _is_uri(item) and _GLOB_CHARS & set(item):
-            matches = sorted(
-                p for p in glob.glob(os.path.expanduser(item), recursive=True) if os.path.isfile(p)
-            )
-            if not matches:
-                raise EmolabelError(f"{item}: no file matches this pattern; check the path")
-            files += [os.path.abspath(p) for p in matches if _visible(os.path.basename(p))]
-            continue
-        fs, inner = _filesystem(item)
-        scheme = item.split("://", 1)[0] + "://" if _is_uri(item) else ""
-        if scheme and _GLOB_CHARS & set(inner):
-            base = inner
-            while _GLOB_CHARS & set(base):
-                base = base.rsplit("/", 1)[0]
-            selector = pafs.FileSelector(
-                base, recursive="**" in inner or "/" in inner[len(base) + 1 :]
-            )
-            infos = fs.get_file_info(selector)
-            matches = sorted(i.path for i in infos if i.is_file and fnmatch.fnmatch(i.path, inner))
-            if not matches:
-                raise EmolabelError(f"{item}: no file matches this pattern; check the path")
-            files += [scheme + p for p in matches if _visible(p.rsplit("/", 1)[-1])]
-            continue
-        info = fs.get_file_info(inner)
-        if info.type == pafs.FileType.NotFound:
-            raise EmolabelError(f"{item}: no such file or folder; check the path")
-        if info.type == pafs.FileType.Directory:
-            infos = fs.get_file_info(pafs.FileSelector(inner, recursive=True))
-            found = sorted(
-                i.path
-                for i in infos
-                if i.is_file and _visible(i.path[len(inner) :]) and _corpus_file(i.path)
-            )
-            if not found:
-                raise EmolabelError(
-                    f"{item}: the folder holds no .parquet, .csv, .tsv or .jsonl files to label"
-                )
-            files += [scheme + p for p in found]
-            continue
-        files.append(scheme + inner if scheme else inner)
-    return files
 
 
 def detect_input_format(files: list[str], override: str | None) -> str:
@@ -242,7 +174,7 @@ def inspect_inputs(
     strings = [
         f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
     ]
-    column = choose_text_column(first, schema, text_column, strings)  # type: ignore[arg-type]
+    column = choose_text_column(first, schema, text_column, strings)
     if fmt == "jsonl":  # as the local reader: the text column is text, whatever it holds
         schema = schema.set(schema.get_field_index(column), pa.field(column, pa.string()))
     return InputSpec(files, fmt, schema, column)
@@ -364,7 +296,7 @@ class ModelInfo:
 def probe_model(model: str | None, device: str, precision: str) -> ModelInfo:
     """Run on a worker (same resources as the actors): check the model is there and read
     its labels without loading weights, and resolve auto device/precision as workers will."""
-    from emolabel.inference.classifier import (
+    from emolabel.inference import (
         resolve_device,
         resolve_model_source,
         resolve_precision,
@@ -413,7 +345,7 @@ class Labeller:
     """The map_batches callable class: one EmotionClassifier per actor, label_batch per batch."""
 
     def __init__(self, config: LabellerConfig) -> None:
-        from emolabel.inference.classifier import EmotionClassifier
+        from emolabel.inference import EmotionClassifier
 
         self.config = config
         self.classifier = EmotionClassifier.load(
@@ -678,7 +610,7 @@ def annotate_with_ray(
     device: str = "auto",
     precision: str = "auto",
     max_length: int | None = None,
-    head_tokens: int = 128,
+    head_tokens: int = DEFAULT_HEAD_TOKENS,
     batch_tokens: int | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     workers: int | None = None,
