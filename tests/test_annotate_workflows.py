@@ -3,6 +3,8 @@ files), from stdin and to stdout through real pipes (issue 17)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import subprocess
@@ -152,7 +154,10 @@ def test_stdout_through_a_real_pipe_summary_on_stderr(tmp_path: Path, tiny_model
     assert rows[0]["emotions"] == [rows[0]["emotion"]]
     assert b"emolabel: stdout" in done.stderr  # the summary table went to stderr
     as_csv = cli(str(src), "-o", "-", "--output-format", "csv", "-m", str(tiny_model_dir), "-q")
-    assert as_csv.returncode == 0 and as_csv.stdout.decode().startswith("text,n,emotion,")
+    assert as_csv.returncode == 0, as_csv.stderr.decode()
+    header, *lines = list(csv.reader(io.StringIO(as_csv.stdout.decode())))
+    assert header[:5] == ["text", "n", "emotion", "confidence", "emotions"] and len(lines) == 3
+    assert lines[0][4] == lines[0][2]  # a single-label model's emotions: the top label
     refused = cli(str(src), "-o", "-", "--resume", "-m", str(tiny_model_dir))
     assert refused.returncode == 2 and b"stdout keeps nothing to resume" in refused.stderr
     assert sorted(os.listdir(tmp_path)) == ["in.csv"]

@@ -122,11 +122,11 @@ def annotate(
     started = time.perf_counter()
     opts = (options or AnnotateOptions()).with_overrides(**option_overrides)
     events = events if events is not None else Events()
-    target = output_target(output, opts.output_format, opts.overwrite)
     from_stdin = _is_stdin(inputs)
-    if opts.resume and (from_stdin or target.to_stdout):
+    if opts.resume and (from_stdin or str(output) == STDIO):
         why = "stdin cannot be read again" if from_stdin else "stdout keeps nothing to resume"
         raise EmolabelError(f"--resume needs file input and output: {why}; drop --resume")
+    target = output_target(output, opts.output_format, opts.overwrite)
     reader = open_inputs(inputs, opts)
     refuse_input_as_output(reader.files, target)
     if from_stdin or target.path is None:
@@ -139,14 +139,15 @@ def annotate(
 
 def open_inputs(inputs: Inputs, opts: AnnotateOptions) -> CorpusReader:
     """Open the input(s) through io; several files, a folder or a glob get a source column."""
+    items = _as_list(inputs)
     extra: dict[str, Any] = {}
     if opts.delimiter is not None:
         extra["delimiter"] = opts.delimiter
-    single = _single_input(inputs)
+    single = items[0] if len(items) == 1 and _is_one_file(items[0]) else None
     if single is None:
         extra["source_column"] = opts.source_column
-    reader = open_corpus(
-        single if single is not None else [str(p) for p in inputs],  # type: ignore[union-attr,unused-ignore]
+    return open_corpus(
+        single if single is not None else [str(p) for p in items],
         format=opts.input_format,
         text_column=opts.text_column,
         batch_rows=opts.chunk_rows,
@@ -154,33 +155,22 @@ def open_inputs(inputs: Inputs, opts: AnnotateOptions) -> CorpusReader:
         on_error=opts.on_error,
         **extra,
     )
-    if single is None and reader.schema.names.count(opts.source_column) > 1:
-        raise EmolabelError(
-            f"{reader.files[0]} already has a column {opts.source_column!r}: pass "
-            "--source-column NAME to give the file-name column another name"
-        )
-    return reader
 
 
-def _single_input(inputs: Inputs) -> str | os.PathLike[str] | None:
-    """The one file (or "-") when `inputs` names exactly that, else None (several, folder, glob)."""
-    items = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
-    if len(items) != 1:
-        return None
-    only = items[0]
-    if str(only) == STDIO:
-        return only
-    path = Path(only)
-    return only if path.is_file() or not (path.is_dir() or _has_glob(str(only))) else None
+def _as_list(inputs: Inputs) -> list[str | os.PathLike[str]]:
+    return [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
 
 
-def _has_glob(name: str) -> bool:
-    return any(ch in name for ch in "*?[")
+def _is_one_file(item: str | os.PathLike[str]) -> bool:
+    """A plain file or "-": read as before, with no source column (a folder or glob gets one)."""
+    if str(item) == STDIO:
+        return True
+    path = Path(item)
+    return path.is_file() or not (path.is_dir() or any(ch in str(item) for ch in "*?["))
 
 
 def _is_stdin(inputs: Inputs) -> bool:
-    items = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
-    return any(str(item) == STDIO for item in items)
+    return any(str(item) == STDIO for item in _as_list(inputs))
 
 
 def _load_run(

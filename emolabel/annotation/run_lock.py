@@ -13,6 +13,7 @@ from types import TracebackType
 from emolabel.errors import EmolabelError
 
 LOCK_FILE = "lock"
+MAX_ATTEMPTS = 50  # a lock file replaced this often between open and flock: give up
 
 
 class RunLock:
@@ -29,16 +30,10 @@ class RunLock:
 
     def acquire(self) -> RunLock:
         """Create the folder and lock file if needed and take the lock, or raise EmolabelError."""
-        while self._fd is None:
-            try:
-                self.directory.mkdir(exist_ok=True)
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-            except FileNotFoundError:  # the folder vanished under us: its owner just finished
+        for _ in range(MAX_ATTEMPTS):
+            fd = self._open()
+            if fd is None:  # the folder vanished under us: its owner just finished
                 continue
-            except OSError as exc:
-                raise EmolabelError(
-                    f"cannot write {self.output}: {exc.strerror or exc} ({self.directory})"
-                ) from None
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -50,11 +45,30 @@ class RunLock:
                 ) from None
             if _same_file(fd, self.path):
                 self._fd = fd
-            else:  # we locked a lock file its finished owner had already removed: retry
-                os.close(fd)
-        os.ftruncate(self._fd, 0)
-        os.pwrite(self._fd, f"{os.getpid()}\n".encode(), 0)
-        return self
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+                return self
+            os.close(fd)  # we locked a lock file its finished owner had already removed
+        raise EmolabelError(
+            f"cannot lock {self.path}: other runs keep replacing it; retry, or choose another -o"
+        )
+
+    def _open(self) -> int | None:
+        """The lock file's descriptor; None when the folder was removed meanwhile."""
+        try:
+            self.directory.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise EmolabelError(
+                f"cannot write {self.output}: {exc.strerror or exc} ({self.directory})"
+            ) from None
+        try:
+            return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise EmolabelError(
+                f"cannot write {self.output}: {exc.strerror or exc} ({self.path})"
+            ) from None
 
     def release(self) -> None:
         """Drop the lock; the lock file stays only if the parts folder does."""

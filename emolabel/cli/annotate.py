@@ -28,7 +28,8 @@ from emolabel.errors import EmolabelError
     "-o",
     type=click.Path(),
     required=True,
-    help="Output file; .parquet, .csv, .tsv or .jsonl (optionally .gz) picks the format. "
+    help="Output file; .parquet, .csv, .tsv or .jsonl (optionally .gz) picks the format; "
+    "- writes JSONL (or --output-format csv/tsv) to stdout. "
     "With --engine ray: an output folder of parquet files.",
 )
 @click.option(
@@ -54,7 +55,7 @@ from emolabel.errors import EmolabelError
 @click.option(
     "--prefix",
     default=DEFAULTS.prefix,
-    help="Prefix for the added columns (emotion, confidence, score_*, truncated), "
+    help="Prefix for the added columns (emotion, confidence, emotions, score_*, truncated), "
     "for inputs that already have such columns.",
 )
 @model_options
