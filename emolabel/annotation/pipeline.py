@@ -398,6 +398,9 @@ def _prefetch(
                         break
                     except queue.Full:
                         continue
+        except (OSError, pa.ArrowException) as exc:  # a reader that did not name the file
+            slots.put(_unreadable(reader, exc))
+            return
         except BaseException as exc:  # handed to the consumer, which re-raises it
             slots.put(exc)
             return
@@ -415,6 +418,15 @@ def _prefetch(
             yield item
     finally:
         stop.set()
+
+
+def _unreadable(reader: CorpusReader, exc: BaseException) -> EmolabelError:
+    """A parser failure deep in a file (e.g. a corrupt parquet page) as one line."""
+    name = reader.files[0] if len(reader.files) == 1 else "one of the inputs"
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return EmolabelError(
+        f"{name}: cannot read it ({detail}); the file is damaged or truncated: export it again"
+    )
 
 
 def _assemble(
