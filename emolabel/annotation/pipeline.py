@@ -398,7 +398,7 @@ def _prefetch(
                         break
                     except queue.Full:
                         continue
-        except (OSError, pa.ArrowException) as exc:  # a reader that did not name the file
+        except (OSError, pa.ArrowException, UnicodeDecodeError) as exc:  # unnamed by io
             slots.put(_unreadable(reader, exc))
             return
         except BaseException as exc:  # handed to the consumer, which re-raises it
