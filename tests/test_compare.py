@@ -12,7 +12,9 @@ from click.testing import CliRunner
 from emolabel.cli import main
 from emolabel.cli.compare import parse_count
 from emolabel.errors import EmolabelError
-from emolabel.evaluation.compare import ModelFigures, recommend, slug, unique_names
+from emolabel.evaluation.compare import unique_names
+from emolabel.evaluation.comparison import ModelFigures, recommend
+from emolabel.evaluation.comparison_report import slug
 from tests.conftest import build_tiny_model
 from tests.test_training import write_data
 
@@ -22,6 +24,7 @@ KEYS = {
     "path",
     "origin",
     "base_model",
+    "multi_label_model",
     "params",
     "size_bytes",
     "train_seconds",
@@ -192,3 +195,37 @@ def test_output_folder_rules(run: dict[str, Any], tmp_path: Path) -> None:
             models=[run["given"]], data=run["data"], output_dir=tmp_path / "busy", overwrite=True
         )
     assert (tmp_path / "busy" / "notes.txt").exists()
+
+
+def test_ctrl_c_is_interrupted(
+    run: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from emolabel.errors import Interrupted
+    from emolabel.evaluation import compare as compare_module
+
+    def stop(*args: Any, **kwargs: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(compare_module, "time_models", stop)
+    with pytest.raises(Interrupted, match="--overwrite to start over"):
+        compare_module.compare(models=[run["given"]], data=run["data"], output_dir=tmp_path / "a")
+    args = ["compare", "--data", str(run["data"]), "--model", str(run["given"])]
+    result = CliRunner().invoke(main, [*args, "-o", str(tmp_path / "b"), "--quiet"])
+    assert result.exit_code == 130 and "compare interrupted" in result.output
+    assert not (tmp_path / "b" / "comparison.json").exists()
+
+
+def test_interrupted_training_says_compare_has_no_resume(
+    run: dict[str, Any], tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from emolabel.errors import Interrupted
+    from emolabel.evaluation import compare as compare_module
+
+    def stopped_training(*args: Any, **kwargs: Any) -> None:
+        raise Interrupted("training interrupted: run it again with --resume")
+
+    monkeypatch.setattr(compare_module, "train", stopped_training)
+    with pytest.raises(Interrupted, match="compare has no --resume"):
+        compare_module.compare(
+            base_models=[f"{tiny_model_dir}:layers=1"], data=run["data"], output_dir=tmp_path
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -12,8 +13,11 @@ from click.testing import CliRunner
 
 from emolabel.cli import main
 from emolabel.errors import EmolabelError
-from emolabel.evaluation import evaluate as evaluation
-from emolabel.evaluation.evaluate import describe_model, evaluate, list_builtin_models
+from emolabel.evaluation import model_listing
+from emolabel.evaluation.evaluate import evaluate
+from emolabel.evaluation.model_listing import describe_model, list_builtin_models
+from emolabel.evaluation.sizes import format_size
+from emolabel.events import Events
 from tests.conftest import EMOTIONS
 from tests.test_training import write_data
 
@@ -36,17 +40,28 @@ def labelled_csv(tmp_path: Path) -> Path:
     return path
 
 
+class Recorder(Events):
+    """Every progress hook evaluate calls, in order."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Any, ...]] = []
+
+    def start(self, total: int | None, unit: str) -> None:
+        self.calls.append(("start", total, unit))
+
+    def advance(self, rows: int, position: int) -> None:
+        self.calls.append(("advance", rows, position))
+
+    def stop(self) -> None:
+        self.calls.append(("stop",))
+
+
 def test_evaluate_api_on_a_csv(tiny_model_dir: Path, labelled_csv: Path) -> None:
-    calls: list[tuple[int, int]] = []
-    report = evaluate(
-        tiny_model_dir,
-        labelled_csv,
-        device="cpu",
-        progress=lambda done, total: calls.append((done, total)),
-    )
+    events = Recorder()
+    report = evaluate(tiny_model_dir, labelled_csv, device="cpu", events=events)
     assert report.labels == EMOTIONS
     assert report.metrics["rows"] == 7 and report.stats.dropped_empty_text == 1
-    assert calls == [(7, 7)]
+    assert events.calls == [("start", 7, "rows"), ("advance", 7, 7), ("stop",)]
     assert report.proba.shape == (7, 6)
     np.testing.assert_allclose(report.proba.sum(axis=1), 1.0, rtol=1e-5)
     expected = float((report.proba.argmax(axis=1) == report.y_true).mean())
@@ -60,8 +75,10 @@ def test_evaluate_api_on_a_csv(tiny_model_dir: Path, labelled_csv: Path) -> None
 def test_labels_unknown_to_the_model(tiny_model_dir: Path, tmp_path: Path) -> None:
     path = tmp_path / "d.csv"
     pl.DataFrame({"text": ["a", "b"], "label": ["joy", "boredom"]}).write_csv(path)
+    events = Recorder()
     with pytest.raises(EmolabelError, match="'boredom' are not among the model's labels"):
-        evaluate(tiny_model_dir, path, device="cpu")
+        evaluate(tiny_model_dir, path, device="cpu", events=events)
+    assert events.calls == []  # refused before predicting anything
     pl.DataFrame({"text": ["a", "b"], "label": [0, 1]}).write_csv(path)
     with pytest.raises(EmolabelError, match=r"put a mapping\.txt"):
         evaluate(tiny_model_dir, path, device="cpu")
@@ -222,7 +239,7 @@ def test_models_lists_folders_with_their_figures(
 
     root = tmp_path / "models"
     root.mkdir()
-    monkeypatch.setattr(evaluation, "BUILTIN_MODELS_DIR", root)
+    monkeypatch.setattr(model_listing, "BUILTIN_MODELS_DIR", root)
     result = CliRunner().invoke(main, ["models"])
     assert result.exit_code == 0 and "no built-in models yet" in result.output
 
@@ -244,5 +261,26 @@ def test_models_lists_folders_with_their_figures(
     result = CliRunner().invoke(main, ["models"])
     assert result.exit_code == 0
     assert "emotion-tiny" in result.output and "0.8700" in result.output
+    # one size formatter (MB = 1e6) for `models` and `compare`
+    assert format_size(info.size_bytes) in result.output
     listed = CliRunner().invoke(main, ["models", "--json"])
     assert json.loads(listed.output.splitlines()[0])["macro_f1"] == 0.87
+
+
+def test_format_size_is_decimal() -> None:
+    assert format_size(999) == "999 B"
+    assert format_size(12_345) == "12 KB"
+    assert format_size(90_900_000) == "90.9 MB"  # 86.7 MB in 1024-units
+    assert format_size(1_300_000_000) == "1.30 GB"
+
+
+def test_evaluate_takes_the_shared_model_options(tiny_model_dir: Path, labelled_csv: Path) -> None:
+    text = CliRunner().invoke(main, ["evaluate", "--help"], terminal_width=200).output
+    for option in ("--compile", "--threshold", "--label-map", "--batch-tokens", "--model"):
+        assert option in text
+    assert "(max-length - 2 - head) tokens" in text  # model_options' help, not a copy
+    args = ["evaluate", "--model", str(tiny_model_dir), "--data", str(labelled_csv)]
+    result = CliRunner().invoke(main, [*args, "--device", "cpu", "--quiet"])
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(main, [*args, "other-model"])
+    assert result.exit_code == 2 and "two models given" in result.output

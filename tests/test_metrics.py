@@ -14,9 +14,8 @@ from emolabel.evaluation.metrics import (
     epoch_metrics,
     expected_calibration_error,
     roc_auc_ovr,
-    save_confusion_matrix_plot,
-    save_reliability_plot,
 )
+from emolabel.evaluation.plots import save_confusion_matrix_plot, save_reliability_plot
 
 LABELS = ["anger", "joy", "sadness"]
 Y = np.array([0, 0, 1, 1, 2, 2, 1, 0])

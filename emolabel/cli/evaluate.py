@@ -1,14 +1,15 @@
-"""`emolabel evaluate`: accuracy, F1, ROC-AUC, log loss and calibration of a model."""
+"""`emolabel evaluate`: accuracy, F1, ROC-AUC, log loss and calibration of a model, or the
+multi-label figures (micro/macro/samples F1, subset accuracy, Hamming loss, AUC, AP)."""
 
 from __future__ import annotations
 
 import click
 
-from emolabel.inference.truncation import DEFAULT_HEAD_TOKENS
+from emolabel.cli.options import model_options
 
 
 @click.command("evaluate")
-@click.argument("model", metavar="MODEL")
+@click.argument("model_arg", metavar="[MODEL]", required=False)
 @click.option(
     "--data",
     "-d",
@@ -25,6 +26,15 @@ from emolabel.inference.truncation import DEFAULT_HEAD_TOKENS
 @click.option("--text-column", default=None, help="Text column (default: detected).")
 @click.option("--label-column", default=None, help="Label column (default: detected).")
 @click.option(
+    "--label-map",
+    default=None,
+    metavar="FILE|NAME",
+    help="Score the model in the data's coarser label set: a map of groups to the model's "
+    "labels (ekman_mapping.json format) or a built-in name such as `ekman`. A group's score "
+    "is the max of its members' (sum for a single-label model); labels not named keep their "
+    "name. Default: none.",
+)
+@click.option(
     "--json",
     "json_path",
     type=click.Path(dir_okay=False),
@@ -36,53 +46,35 @@ from emolabel.inference.truncation import DEFAULT_HEAD_TOKENS
     "plots_dir",
     type=click.Path(file_okay=False),
     default=None,
-    help="Folder for confusion_matrix.png and reliability.png.",
+    help="Folder for confusion_matrix.png and reliability.png (multi-label: "
+    "per_label_f1.png and label_confusion.png).",
 )
-@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N or mps.")
-@click.option(
-    "--precision",
-    type=click.Choice(["auto", "fp32", "bf16", "fp16", "int8"]),
-    default="auto",
-    show_default=True,
-)
-@click.option(
-    "--max-length",
-    type=click.IntRange(min=8),
-    default=None,
-    help="Tokens per text incl. special tokens. Default: the model's, capped at 512.",
-)
-@click.option(
-    "--head-tokens", type=click.IntRange(min=0), default=DEFAULT_HEAD_TOKENS, show_default=True
-)
-@click.option(
-    "--batch-tokens",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Token budget per batch. Default: 2048 on CPU, 65536 on GPU.",
-)
+@model_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress or tables on stderr.")
 def command(
-    model: str, json_path: str | None, plots_dir: str | None, quiet: bool, **options: object
+    model_arg: str | None,
+    model: str | None,
+    json_path: str | None,
+    plots_dir: str | None,
+    quiet: bool,
+    **options: object,
 ) -> None:
-    """Score MODEL (a folder, built-in name or hub id) on labelled data.
+    """Score MODEL (a folder, built-in name or hub id; or --model) on labelled data.
 
     \b
     emolabel evaluate my-model --data data/ --split validation
     emolabel evaluate my-model --data test.csv --json figures.json --plots plots/
+    emolabel evaluate goemotions-model --data ekman.csv --label-map ekman
     """
-    from emolabel.cli.render import evaluation_progress, render_evaluation, stderr_console
+    from emolabel.cli.render import EvaluationProgress, render_evaluation, stderr_console
     from emolabel.evaluation.evaluate import evaluate
 
-    if quiet:
-        report = evaluate(model, **options)  # type: ignore[arg-type]
-    else:
-        with evaluation_progress() as bar:
-            task = bar.add_task("predicting", total=None)
-            report = evaluate(
-                model,
-                progress=lambda done, total: bar.update(task, completed=done, total=total),
-                **options,  # type: ignore[arg-type]
-            )
+    if model_arg and model and model_arg != model:
+        raise click.UsageError(f"two models given ({model_arg} and --model {model}): pass one")
+    options["compile"] = options.pop("compile_model")
+    events = None if quiet else EvaluationProgress()
+    report = evaluate(model_arg or model, events=events, **options)  # type: ignore[arg-type]
+    if not quiet:
         render_evaluation(report)
     if json_path:
         path = report.write_json(json_path)

@@ -9,7 +9,7 @@ import click
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per model on stdout.")
 def command(as_json: bool) -> None:
     """List the built-in models: labels, size on disk and validation figures."""
-    from emolabel.evaluation.evaluate import list_builtin_models
+    from emolabel.evaluation.model_listing import list_builtin_models
 
     models = list_builtin_models()
     if as_json:
@@ -22,6 +22,7 @@ def command(as_json: bool) -> None:
                         "name": info.name,
                         "path": str(info.path),
                         "labels": info.labels,
+                        "multi_label": info.multi_label,
                         "size_bytes": info.size_bytes,
                         "accuracy": info.accuracy,
                         "macro_f1": info.macro_f1,

@@ -120,7 +120,8 @@ def render_annotation_summary(
 
 # --- training and evaluation -------------------------------------------------------------
 if TYPE_CHECKING:
-    from emolabel.evaluation.evaluate import EvaluationReport, ModelInfo
+    from emolabel.evaluation.evaluate import EvaluationReport
+    from emolabel.evaluation.model_listing import ModelInfo
     from emolabel.training.data import TrainingData
     from emolabel.training.trainer import EpochRecord, TrainingResult
 
@@ -320,6 +321,9 @@ def render_training_result(result: TrainingResult, console: Console = stderr_con
 
 def render_evaluation(report: EvaluationReport, console: Console = stderr_console) -> None:
     """Per-class table, confusion matrix and the headline figures of an evaluation."""
+    if report.multi_label:
+        _render_multilabel_evaluation(report, console)
+        return
     m = report.metrics
     table = Table(
         title=f"{report.model} on {report.data} ({m['rows']:,} rows)", title_justify="left"
@@ -348,45 +352,132 @@ def render_evaluation(report: EvaluationReport, console: Console = stderr_consol
             matrix.add_row(escape(label), *(f"{n:,}" for n in row))
         console.print(matrix)
 
-    def fmt(x: float | None) -> str:
-        return "n/a" if x is None else f"{x:.4f}"
+    facts = _facts_grid()
+    facts.add_row("accuracy", _fmt(m["accuracy"]))
+    facts.add_row(
+        "precision",
+        f"macro {_fmt(m['macro_precision'])}, weighted {_fmt(m['weighted_precision'])}",
+    )
+    facts.add_row(
+        "recall", f"macro {_fmt(m['macro_recall'])}, weighted {_fmt(m['weighted_recall'])}"
+    )
+    facts.add_row("F1", f"macro {_fmt(m['macro_f1'])}, weighted {_fmt(m['weighted_f1'])}")
+    facts.add_row(
+        "ROC-AUC (OvR)",
+        f"macro {_fmt(m['roc_auc_macro'])}, weighted {_fmt(m['roc_auc_weighted'])}",
+    )
+    facts.add_row("log loss", _fmt(m["log_loss"]))
+    facts.add_row("ECE (15 bins)", _fmt(m["ece"]))
+    _run_facts(report, facts)
+    console.print(facts)
 
+
+def _render_multilabel_evaluation(report: EvaluationReport, console: Console) -> None:
+    """Per-label table (threshold, P, R, F1, support), then the multi-label figures."""
+    m = report.metrics
+    table = Table(
+        title=f"{report.model} on {report.data} ({m['rows']:,} rows, multi-label)",
+        title_justify="left",
+    )
+    table.add_column("label")
+    for name in ("threshold", "precision", "recall", "F1", "support", "predicted"):
+        table.add_column(name, justify="right")
+    for label, row in m["per_label"].items():
+        threshold = row["threshold"]
+        table.add_row(
+            escape(label),
+            "-" if threshold is None else f"{threshold:.2f}",
+            f"{row['precision']:.3f}",
+            f"{row['recall']:.3f}",
+            f"{row['f1']:.3f}",
+            f"{row['support']:,}",
+            f"{row['predicted']:,}",
+        )
+    console.print(table)
+    facts = _facts_grid()
+    for what, key in (("precision", "precision"), ("recall", "recall"), ("F1", "f1")):
+        facts.add_row(
+            what,
+            ", ".join(
+                f"{average} {_fmt(m[f'{average}_{key}'])}"
+                for average in ("micro", "macro", "weighted", "samples")
+            ),
+        )
+    facts.add_row("subset accuracy", _fmt(m["subset_accuracy"]))
+    facts.add_row("Hamming loss", _fmt(m["hamming_loss"]))
+    facts.add_row("ROC-AUC", f"macro {_fmt(m['roc_auc_macro'])}, micro {_fmt(m['roc_auc_micro'])}")
+    facts.add_row(
+        "average precision",
+        f"macro {_fmt(m['average_precision_macro'])}, micro {_fmt(m['average_precision_micro'])}",
+    )
+    facts.add_row(
+        "labels per row",
+        f"{m['mean_true_labels']:.2f} true, {m['mean_predicted_labels']:.2f} predicted",
+    )
+    _run_facts(report, facts)
+    console.print(facts)
+
+
+def _fmt(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.4f}"
+
+
+def _facts_grid() -> Table:
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="bold")
     facts.add_column()
-    facts.add_row("accuracy", fmt(m["accuracy"]))
-    facts.add_row(
-        "precision", f"macro {fmt(m['macro_precision'])}, weighted {fmt(m['weighted_precision'])}"
-    )
-    facts.add_row("recall", f"macro {fmt(m['macro_recall'])}, weighted {fmt(m['weighted_recall'])}")
-    facts.add_row("F1", f"macro {fmt(m['macro_f1'])}, weighted {fmt(m['weighted_f1'])}")
-    facts.add_row(
-        "ROC-AUC (OvR)", f"macro {fmt(m['roc_auc_macro'])}, weighted {fmt(m['roc_auc_weighted'])}"
-    )
-    facts.add_row("log loss", fmt(m["log_loss"]))
-    facts.add_row("ECE (15 bins)", fmt(m["ece"]))
+    return facts
+
+
+def _run_facts(report: EvaluationReport, facts: Table) -> None:
+    """The lines every evaluation ends with: label map, dropped rows, time and device."""
+    if report.label_map is not None:
+        facts.add_row(
+            "label map",
+            f"{escape(report.label_map)}: the model's {len(report.model_labels)} labels "
+            f"scored as {len(report.labels)} groups",
+        )
     dropped = report.stats.dropped_empty_text + report.stats.dropped_missing_label
     if dropped:
         facts.add_row("dropped", f"{dropped:,} rows with an empty text or no label")
     facts.add_row("elapsed", f"{report.seconds:.1f} s on {report.device} ({report.precision})")
-    console.print(facts)
 
 
-def evaluation_progress(console: Console = stderr_console) -> Progress:
-    """A transient bar for `evaluate`; use as a context manager and call .update via a task."""
-    return Progress(
-        TextColumn("[bold]predicting"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TextColumn("{task.completed:,.0f} rows"),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    )
+class EvaluationProgress(Events):
+    """A transient bar on stderr while `evaluate` predicts the rows."""
+
+    def __init__(self, console: Console = stderr_console) -> None:
+        self._console = console
+        self._progress: Progress | None = None
+        self._task: Any = None
+
+    def start(self, total: int | None, unit: str) -> None:
+        self._progress = Progress(
+            TextColumn("[bold]predicting"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.completed:,.0f} " + unit),
+            TimeRemainingColumn(),
+            console=self._console,
+            transient=True,
+        )
+        self._progress.start()
+        self._task = self._progress.add_task("predicting", total=total)
+
+    def advance(self, rows: int, position: int) -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, completed=position)
+
+    def stop(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
 
 
 def render_models(models: list[ModelInfo], console: Console | None = None) -> None:
     """The built-in model folders with labels, size and validation figures."""
+    from emolabel.evaluation.sizes import format_size
+
     console = console or Console(highlight=False)
     if not models:
         console.print(
@@ -402,9 +493,9 @@ def render_models(models: list[ModelInfo], console: Console | None = None) -> No
         )
     for info in models:
         table.add_row(
-            escape(info.name),
+            escape(info.name) + (" (multi-label)" if info.multi_label else ""),
             escape(", ".join(info.labels)),
-            _size(info.size_bytes),
+            format_size(info.size_bytes),
             "-" if info.accuracy is None else f"{info.accuracy:.4f}",
             "-" if info.macro_f1 is None else f"{info.macro_f1:.4f}",
             escape(info.base_model or "-"),
@@ -412,21 +503,12 @@ def render_models(models: list[ModelInfo], console: Console | None = None) -> No
     console.print(table)
 
 
-def _size(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} GB"
-
-
 # --- compare and distill -----------------------------------------------------------------
 if TYPE_CHECKING:
-    from emolabel.evaluation.compare import Comparison
+    from emolabel.evaluation.comparison import Comparison
 
 
-class CompareProgress(TrainingProgress):
+class CompareProgress(TrainingProgress, Events):
     """TrainingProgress plus a line as each compared model starts and is measured."""
 
     def model_begin(self, index: int, total: int, name: str, action: str) -> None:
@@ -439,8 +521,7 @@ class CompareProgress(TrainingProgress):
         self._line(f"timing {models} models, {repeats} rounds of short and 512-token texts")
 
     def interrupted(self, checkpoint: Any) -> None:
-        self.stop()  # compare has no --resume: say so rather than suggest one
-        self._line("[yellow]interrupted:[/] the comparison stopped; run it again to start over")
+        self.stop()  # the Interrupted error that follows says how to start over (no --resume)
 
 
 class DistillProgress(TrainingProgress):
@@ -452,28 +533,34 @@ class DistillProgress(TrainingProgress):
 
 def render_comparison(comparison: Comparison, console: Console = stderr_console) -> None:
     """The comparison table (one row per model), then one recommendation per budget."""
+    from emolabel.evaluation.comparison_report import format_duration
+    from emolabel.evaluation.sizes import format_params, format_size
+
+    kind = ", multi-label" if comparison.multi_label else ""
     table = Table(
-        title=f"{comparison.data} ({comparison.split}, {comparison.rows:,} rows)",
+        title=f"{comparison.data} ({comparison.split}, {comparison.rows:,} rows{kind})",
         title_justify="left",
     )
-    from emolabel.evaluation.compare import format_duration, format_params, format_size
-
     table.add_column("model", overflow="fold")
-    for name in ("params", "size", "train", "texts/s short", "texts/s long", "accuracy"):
+    for name in ("params", "size", "train", "texts/s short", "texts/s long"):
         table.add_column(name, justify="right")
+    table.add_column("subset acc." if comparison.multi_label else "accuracy", justify="right")
     table.add_column("macro F1", justify="right")
     for m in comparison.models:
+        s = m.summary()
         table.add_row(
-            escape(m.name),
+            escape(m.name) + (" (multi-label)" if m.model_multi_label else ""),
             format_params(m.params),
             format_size(m.size_bytes),
             format_duration(m.train_seconds),
             f"{m.texts_per_second['short']:,.0f}",
             f"{m.texts_per_second['long']:,.1f}",
-            f"{m.metrics['accuracy']:.4f}",
-            f"{m.metrics['macro_f1']:.4f}",
+            f"{s['accuracy']:.4f}",
+            f"{s['macro_f1']:.4f}",
         )
     console.print(table)
+    if comparison.multi_label:
+        console.print("multi-label: F1 at each model's thresholds; accuracy = subset accuracy")
     for line in comparison.recommendations:
         console.print(f"[bold]>[/] {escape(line)}", soft_wrap=True)
     console.print(f"written to {escape(str(comparison.output_dir))}: comparison.md, .json, plots")

@@ -1,15 +1,14 @@
-"""Evaluation figures (accuracy, F1, ROC-AUC, log loss, calibration) and their plots.
+"""Evaluation figures: single-label (accuracy, F1, ROC-AUC, log loss, calibration) and
+multi-label (micro/macro/weighted/samples P/R/F1, subset accuracy, Hamming loss, AUC, AP).
 
-One function computes everything from true class ids and predicted probabilities, so the
-trainer's per-epoch validation, the model card and `emolabel evaluate` report the same
-numbers computed the same way.
+One function per kind computes everything from the truth and the model's scores, so the
+trainer's validation, the model card, `evaluate` and `compare` report the same numbers
+computed the same way. The pictures of these figures are in evaluation/plots.py.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -151,70 +150,120 @@ def epoch_metrics(y: np.ndarray, logits: np.ndarray, labels: Sequence[str]) -> d
     return flat
 
 
-# ----------------------------------------------------------------------------- plots
-def save_confusion_matrix_plot(metrics: dict[str, Any], labels: Sequence[str], path: Path) -> Path:
-    """Confusion-matrix PNG (counts, rows = true label), drawn by sklearn on the Agg backend."""
-    import matplotlib
+# ----------------------------------------------------------------------------- multi-label
+def multilabel_metrics(
+    y_true: np.ndarray,
+    scores: np.ndarray,
+    thresholds: np.ndarray | Sequence[float],
+    labels: Sequence[str],
+    *,
+    predicted: np.ndarray | None = None,
+) -> dict[str, Any]:
+    """All figures for multi-label predictions: y_true is bool (n, k), scores (n, k).
 
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-    from sklearn.metrics import ConfusionMatrixDisplay
-
-    matrix = np.asarray(metrics["confusion_matrix"])
-    size = max(4.0, 0.6 * len(labels) + 2.5)
-    fig, ax = plt.subplots(figsize=(size, size))
-    try:
-        display = ConfusionMatrixDisplay(matrix, display_labels=list(labels))
-        display.plot(
-            ax=ax,
-            cmap="Blues",
-            colorbar=False,
-            values_format="d",
-            xticks_rotation=45 if len(labels) > 4 else "horizontal",
-            include_values=len(labels) <= 30,
+    A label is predicted where its score reaches its threshold, unless `predicted` (bool
+    (n, k)) gives the decisions (evaluate passes annotate's rule: the top label when no
+    label reaches its threshold). Undefined ratios count 0, as scikit-learn's
+    zero_division=0; ROC-AUC and average precision cover the labels with both outcomes.
+    A threshold given as NaN (a label map's group of members with different thresholds)
+    is reported as None.
+    """
+    y = np.asarray(y_true, dtype=bool)
+    s = np.asarray(scores, dtype=np.float64)
+    k = len(labels)
+    t = np.asarray(thresholds, dtype=np.float64).reshape(-1)
+    if y.ndim != 2 or y.shape[1] != k or s.shape != y.shape or t.shape != (k,):
+        raise ValueError(
+            f"y_true and scores must be (n, {k}) and thresholds ({k},), got "
+            f"{y.shape}, {s.shape}, {t.shape}"
         )
-        ax.set_title(f"Confusion matrix (accuracy {metrics['accuracy']:.3f})")
-        fig.tight_layout()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=120)
-    finally:
-        plt.close(fig)
-    return path
+    if len(y) == 0:
+        raise ValueError("no rows to evaluate")
+    p = s >= t if predicted is None else np.asarray(predicted, dtype=bool)
+    if p.shape != y.shape:
+        raise ValueError(f"predicted must be {y.shape}, got {p.shape}")
+    tp = (y & p).sum(axis=0).astype(np.float64)
+    fp = (~y & p).sum(axis=0).astype(np.float64)
+    fn = (y & ~p).sum(axis=0).astype(np.float64)
+    support = y.sum(axis=0)
+    precision, recall, f1 = _prf(tp, fp, fn)
+    out: dict[str, Any] = {
+        "rows": len(y),
+        "multi_label": True,
+        "subset_accuracy": float((y == p).all(axis=1).mean()),
+        "hamming_loss": float((y != p).mean()),
+        "mean_true_labels": float(y.sum(axis=1).mean()),
+        "mean_predicted_labels": float(p.sum(axis=1).mean()),
+    }
+    out.update(_averages(y, p, tp, fp, fn, support))
+    out["per_label"] = {
+        label: {
+            "precision": float(precision[i]),
+            "recall": float(recall[i]),
+            "f1": float(f1[i]),
+            "support": int(support[i]),
+            "predicted": int(p[:, i].sum()),
+            "threshold": None if np.isnan(t[i]) else round(float(t[i]), 6),  # float32 noise
+        }
+        for i, label in enumerate(labels)
+    }
+    out.update(_ranking_figures(y, s))
+    return out
 
 
-def save_reliability_plot(
-    y: np.ndarray, proba: np.ndarray, metrics: dict[str, Any], path: Path, *, bins: int = ECE_BINS
-) -> Path:
-    """Top-label reliability diagram: is a 0.9-confident prediction right 90% of the time?"""
-    import matplotlib
+def _averages(
+    y: np.ndarray, p: np.ndarray, tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, support: Any
+) -> dict[str, float]:
+    """Micro, macro, weighted (by support) and samples (per row) precision, recall, F1."""
+    precision, recall, f1 = _prf(tp, fp, fn)
+    weights = support / support.sum() if support.sum() else np.zeros(len(tp))
+    row_tp = (y & p).sum(axis=1).astype(np.float64)
+    samples = _prf(row_tp, p.sum(axis=1) - row_tp, y.sum(axis=1) - row_tp)
+    out: dict[str, float] = {}
+    for name, (pp, rr, ff) in (
+        ("micro", _prf(tp.sum(), fp.sum(), fn.sum())),
+        ("macro", (precision.mean(), recall.mean(), f1.mean())),
+        ("weighted", ((precision * weights).sum(), (recall * weights).sum(), (f1 * weights).sum())),
+        ("samples", (samples[0].mean(), samples[1].mean(), samples[2].mean())),
+    ):
+        out[f"{name}_precision"] = float(pp)
+        out[f"{name}_recall"] = float(rr)
+        out[f"{name}_f1"] = float(ff)
+    return out
 
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-    from sklearn.calibration import CalibrationDisplay
 
-    y = np.asarray(y)
-    proba = np.asarray(proba, dtype=np.float64)
-    correct = (proba.argmax(axis=1) == y).astype(int)
-    confidence = proba.max(axis=1)
-    fig, ax = plt.subplots(figsize=(5.5, 5.5))
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # all-correct data leaves one class; still drawable
-            CalibrationDisplay.from_predictions(
-                correct,
-                confidence,
-                n_bins=bins,
-                strategy="uniform",
-                ax=ax,
-                name="top label",
-                pos_label=1,
-            )
-        ax.set_xlabel("Mean confidence")
-        ax.set_ylabel("Accuracy")
-        ax.set_title(f"Reliability ({bins} bins, ECE {metrics['ece']:.3f})")
-        fig.tight_layout()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=120)
-    finally:
-        plt.close(fig)
-    return path
+def _prf(
+    tp: np.ndarray | float, fp: np.ndarray | float, fn: np.ndarray | float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Precision, recall and F1 from counts; 0 where a ratio has no denominator."""
+    tp, fp, fn = (np.asarray(x, dtype=np.float64) for x in (tp, fp, fn))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(tp + fp > 0, tp / (tp + fp), 0.0)
+        recall = np.where(tp + fn > 0, tp / (tp + fn), 0.0)
+        f1 = np.where(2 * tp + fp + fn > 0, 2 * tp / (2 * tp + fp + fn), 0.0)
+    return precision, recall, f1
+
+
+def _ranking_figures(y: np.ndarray, scores: np.ndarray) -> dict[str, Any]:
+    """ROC-AUC and average precision, macro over labels with both outcomes, and micro."""
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    positives = y.sum(axis=0)
+    usable = [i for i in range(y.shape[1]) if 0 < positives[i] < len(y)]
+    out: dict[str, Any] = {"ranking_labels": len(usable)}
+    if usable:
+        out["roc_auc_macro"] = float(
+            np.mean([roc_auc_score(y[:, i], scores[:, i]) for i in usable])
+        )
+        out["average_precision_macro"] = float(
+            np.mean([average_precision_score(y[:, i], scores[:, i]) for i in usable])
+        )
+    else:
+        out["roc_auc_macro"] = out["average_precision_macro"] = None
+    flat_y, flat_s = y.ravel(), scores.ravel()
+    if 0 < flat_y.sum() < flat_y.size:
+        out["roc_auc_micro"] = float(roc_auc_score(flat_y, flat_s))
+        out["average_precision_micro"] = float(average_precision_score(flat_y, flat_s))
+    else:
+        out["roc_auc_micro"] = out["average_precision_micro"] = None
+    return out
