@@ -24,7 +24,7 @@ from emolabel.inference import EmotionClassifier
 
 ROWS = {
     "id": [1, 2, 3, 4],
-    "text": ["i am so happy", "what, a \"quoted\" day", "", "naïve café ünïcode 😀"],
+    "text": ["i am so happy", 'what, a "quoted" day', "", "naïve café ünïcode 😀"],
     "likes": [3, 0, 12, 7],
 }
 FORMATS = ["csv", "tsv", "jsonl", "parquet", "txt"]
