@@ -148,6 +148,7 @@ def test_bad_input_is_one_clear_line(
         assert fragment in line, (fragment, line)
     assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.parquet")]  # no parts
 
 
 def test_encoding_errors_replace_is_opt_in(tmp_path: Path, tiny_model_dir: Path) -> None:

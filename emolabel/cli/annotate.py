@@ -4,21 +4,32 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
+from emolabel.annotation.options import (
+    DEFAULTS,
+    AnnotateOptions,
+    EncodingErrors,
+    InputFormat,
+    OnError,
+    OutputFormat,
+    choices,
+)
 from emolabel.cli.options import model_options
 from emolabel.errors import EmolabelError
 
 
 @click.command("annotate")
-@click.argument("input_path", metavar="INPUT", type=click.Path())
+@click.argument("inputs", metavar="INPUT...", nargs=-1, required=True)
 @click.option(
     "--output",
     "-o",
     type=click.Path(),
     required=True,
-    help="Output file; .parquet, .csv, .tsv or .jsonl (optionally .gz) picks the format. "
+    help="Output file; .parquet, .csv, .tsv or .jsonl (optionally .gz) picks the format; "
+    "- writes JSONL (or --output-format csv/tsv) to stdout. "
     "With --engine ray: an output folder of parquet files.",
 )
 @click.option(
@@ -31,41 +42,54 @@ from emolabel.errors import EmolabelError
 @click.option(
     "--format",
     "input_format",
-    type=click.Choice(["csv", "tsv", "jsonl", "parquet", "txt"]),
-    default=None,
+    type=click.Choice(choices(InputFormat)),
+    default=DEFAULTS.input_format,
     help="Input format. Default: from the file extension.",
 )
 @click.option(
     "--output-format",
-    type=click.Choice(["parquet", "csv", "tsv", "jsonl"]),
-    default=None,
+    type=click.Choice(choices(OutputFormat)),
+    default=DEFAULTS.output_format,
     help="Output format. Default: from the -o extension.",
 )
 @click.option(
     "--prefix",
-    default="",
-    help="Prefix for the added columns (emotion, confidence, score_*, truncated), "
+    default=DEFAULTS.prefix,
+    help="Prefix for the added columns (emotion, confidence, emotions, score_*, truncated), "
     "for inputs that already have such columns.",
 )
 @model_options
 @click.option(
+    "--delimiter",
+    default=DEFAULTS.delimiter,
+    metavar="CHAR",
+    help="Field separator of CSV input (e.g. ';'). Default: ',' for .csv, tab for .tsv.",
+)
+@click.option(
+    "--source-column",
+    default=DEFAULTS.source_column,
+    show_default=True,
+    metavar="NAME",
+    help="With several inputs, a folder or a glob: the added column naming each row's file.",
+)
+@click.option(
     "--chunk-rows",
     type=click.IntRange(min=1),
-    default=4096,
+    default=DEFAULTS.chunk_rows,
     show_default=True,
     help="Rows read, labelled and written at a time; memory grows with this, not the file.",
 )
 @click.option(
     "--encoding-errors",
-    type=click.Choice(["strict", "replace"]),
-    default="strict",
+    type=click.Choice(choices(EncodingErrors)),
+    default=DEFAULTS.encoding_errors,
     show_default=True,
     help="Invalid UTF-8: strict stops with the line number; replace substitutes U+FFFD.",
 )
 @click.option(
     "--on-error",
-    type=click.Choice(["fail", "skip"]),
-    default="fail",
+    type=click.Choice(choices(OnError)),
+    default=DEFAULTS.on_error,
     show_default=True,
     help="Malformed rows (ragged CSV, broken JSON line): fail names the line; skip counts "
     "them and goes on.",
@@ -73,7 +97,7 @@ from emolabel.errors import EmolabelError
 @click.option(
     "--rejects",
     type=click.Path(path_type=Path),
-    default=None,
+    default=DEFAULTS.rejects,
     help="With --on-error skip: write the skipped rows (line, reason, raw text) here as JSONL.",
 )
 @click.option(
@@ -124,103 +148,80 @@ from emolabel.errors import EmolabelError
     "Default: 0, CPU workers.",
 )
 def command(
-    input_path: str,
+    inputs: tuple[str, ...],
     output: str,
-    text_column: str | None,
-    input_format: str | None,
-    output_format: str | None,
-    prefix: str,
     model: str | None,
-    device: str,
-    precision: str,
-    max_length: int | None,
-    head_tokens: int,
-    batch_tokens: int | None,
-    threshold: float | None,
     compile_model: bool,
-    chunk_rows: int,
-    encoding_errors: str,
-    on_error: str,
-    rejects: Path | None,
-    resume: bool,
-    overwrite: bool,
     quiet: bool,
     summary_json: Path | None,
     engine: str,
     ray_address: str | None,
     workers: int | None,
     gpus_per_worker: float,
+    **options: Any,
 ) -> None:
     """Label the emotion of every row of INPUT and write it to -o with the predictions.
 
     \b
     INPUT is CSV, TSV, JSONL, parquet or plain text (one text per line), optionally
-    gzipped. Every input column is kept; added are `emotion`, `confidence`, one
-    `score_<label>` per class and `truncated`. Empty texts get null predictions.
-    The file is streamed in chunks, so memory does not grow with its size; finished
-    chunks are kept on disk until the output is complete, so an interrupted run
-    (Ctrl-C, crash, kill) continues where it stopped with --resume.
+    gzipped; several files, a folder or a quoted glob are read in order into one -o, with
+    a `source` column naming each row's file; `-` reads stdin and `-o -` writes JSONL
+    (or --output-format csv/tsv) to stdout. Every input column is kept; added are
+    `emotion`, `confidence`, `emotions` (the labels at or above their threshold, highest
+    first; CSV/TSV join them with "|"), one `score_<label>` per class and `truncated`.
+    Empty texts get null predictions. The input is streamed in chunks, so memory does
+    not grow with its size; from files to a file, finished chunks are kept on disk until
+    the output is complete, so an interrupted run (Ctrl-C, crash, kill) continues where
+    it stopped with --resume.
     """
     from emolabel.annotation.pipeline import annotate
     from emolabel.cli.render import AnnotateProgress, render_annotation_summary
+    from emolabel.io import OutputClosed
 
-    if threshold is not None:  # until AnnotateOptions carries it (annotation owner)
-        raise EmolabelError("--threshold is not supported by annotate yet: leave it out")
+    opts = AnnotateOptions(compile=compile_model, **options).checked()
     if engine == "ray":
         from emolabel.engines.ray.engine import annotate_with_ray, refuse_local_only_options
 
         refuse_local_only_options(
-            output_format=output_format,
-            encoding_errors=encoding_errors,
-            on_error=on_error,
-            rejects=rejects,
-            resume=resume,
-            compile_model=compile_model,
+            output_format=opts.output_format,
+            encoding_errors=opts.encoding_errors,
+            on_error=opts.on_error,
+            rejects=opts.rejects,
+            resume=opts.resume,
+            compile_model=opts.compile,
         )
         summary = annotate_with_ray(
-            input_path,
+            inputs[0] if len(inputs) == 1 else list(inputs),  # type: ignore[arg-type,unused-ignore]
             output,
             model=model,
-            text_column=text_column,
-            input_format=input_format,
-            prefix=prefix,
-            device=device,
-            precision=precision,
-            max_length=max_length,
-            head_tokens=head_tokens,
-            batch_tokens=batch_tokens,
-            chunk_rows=chunk_rows,
+            text_column=opts.text_column,
+            input_format=opts.input_format,
+            prefix=opts.prefix,
+            device=opts.device,
+            precision=opts.precision,
+            max_length=opts.max_length,
+            head_tokens=opts.head_tokens,
+            batch_tokens=opts.batch_tokens,
+            chunk_rows=opts.chunk_rows,
             workers=workers,
             gpus_per_worker=gpus_per_worker,
             ray_address=ray_address,
-            overwrite=overwrite,
+            overwrite=opts.overwrite,
             progress=not quiet,
         )
     elif ray_address is not None or workers is not None or gpus_per_worker:
         raise EmolabelError("--ray-address, --workers and --gpus-per-worker need --engine ray")
     else:
-        summary = annotate(
-            input_path,
-            output,
-            model=model,
-            text_column=text_column,
-            input_format=input_format,
-            output_format_name=output_format,
-            prefix=prefix,
-            device=device,
-            precision=precision,
-            max_length=max_length,
-            head_tokens=head_tokens,
-            batch_tokens=batch_tokens,
-            compile=compile_model,
-            chunk_rows=chunk_rows,
-            overwrite=overwrite,
-            resume=resume,
-            encoding_errors=encoding_errors,
-            on_error=on_error,
-            rejects_path=rejects,
-            progress=None if quiet else AnnotateProgress(),
-        )
+        try:
+            summary = annotate(
+                list(inputs),
+                output,
+                model=model,
+                options=opts,
+                events=None if quiet else AnnotateProgress(),
+            )
+        except OutputClosed:
+            return  # the reader of -o - went away (e.g. `| head`): a normal end for a pipeline
     if summary_json is not None:
         summary_json.write_text(json.dumps(summary.to_dict(), indent=2) + "\n", encoding="utf-8")
     if not quiet:

@@ -18,7 +18,8 @@ from emolabel.cli.options import model_options
     type=click.Choice(["tsv", "jsonl"]),
     default="tsv",
     show_default=True,
-    help="tsv: label<TAB>confidence<TAB>text; jsonl: one JSON object with all class scores.",
+    help="tsv: label<TAB>confidence<TAB>emotions (joined by |)<TAB>text; jsonl: one JSON "
+    "object with the emotions list and all class scores.",
 )
 @model_options
 def command(

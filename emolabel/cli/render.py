@@ -23,7 +23,7 @@ from rich.table import Table
 from emolabel.events import Events
 
 if TYPE_CHECKING:
-    from emolabel.annotation.pipeline import AnnotationSummary
+    from emolabel.annotation.summary import AnnotationSummary
 
 stderr_console = Console(stderr=True, highlight=False)
 
@@ -34,7 +34,7 @@ def print_error(message: str) -> None:
 
 
 # --- annotate and classify ---------------------------------------------------------------
-class AnnotateProgress:
+class AnnotateProgress(Events):
     """Rich progress bar on stderr: rows, rows/s and, when the size is known, an ETA."""
 
     def __init__(self, description: str = "labelling") -> None:
@@ -100,6 +100,12 @@ def render_annotation_summary(
     if summary.rejected:
         facts.add_row("rejected (malformed)", f"{summary.rejected:,}")
     facts.add_row("truncated", f"{summary.truncated:,}")
+    if summary.resumed_chunks:
+        facts.add_row(
+            "resumed",
+            f"{summary.resumed_rows:,} rows ({summary.resumed_chunks} chunks) from the "
+            "interrupted run; rows/s counts only the rows labelled now",
+        )
     facts.add_row("elapsed", f"{summary.elapsed_s:.1f} s ({summary.rows_per_s:,.0f} rows/s)")
     facts.add_row("model", summary.model)
     facts.add_row("device", f"{summary.device} ({summary.precision})")
