@@ -92,12 +92,6 @@ def classifier(tiny_model_dir: Path) -> EmotionClassifier:
     return EmotionClassifier.load(tiny_model_dir, precision="fp32")
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="io defects this test found (notes/annotation.md): a CSV header with invalid UTF-8 "
-    "raises UnicodeDecodeError in io.delimited._probe; parquet/column-list messages that hold "
-    "a newline",
-)
 @settings(
     max_examples=EXAMPLES,
     deadline=None,
