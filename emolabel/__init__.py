@@ -21,11 +21,13 @@ __all__ = [
     "Prediction",
     "__version__",
     "annotate",
+    "annotate_frame",
     "evaluate",
     "train",
 ]
 
 if TYPE_CHECKING:
+    from emolabel.annotation.frames import annotate_frame
     from emolabel.annotation.pipeline import annotate
     from emolabel.errors import EmolabelError, Interrupted
     from emolabel.evaluation.evaluate import evaluate
@@ -40,6 +42,7 @@ _LAZY = {
     "EmolabelError": "emolabel.errors",
     "Interrupted": "emolabel.errors",
     "annotate": "emolabel.annotation.pipeline",
+    "annotate_frame": "emolabel.annotation.frames",
     "evaluate": "emolabel.evaluation.evaluate",
     "train": "emolabel.training.trainer",
 }

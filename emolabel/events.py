@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from emolabel.training.callbacks import EpochRecord
     from emolabel.training.data import TrainingData
-    from emolabel.training.trainer import EpochRecord
 
 
 class Events:

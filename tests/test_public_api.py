@@ -24,7 +24,7 @@ def _check_exports() -> None:
     for name, module_name in _defining_modules().items():
         expected = getattr(importlib.import_module(module_name), name)
         assert getattr(emolabel, name) is expected, name
-    for name in ("annotate", "evaluate", "train"):
+    for name in ("annotate", "annotate_frame", "evaluate", "train"):
         assert callable(getattr(emolabel, name)), name
     assert set(emolabel.__all__) == {*_defining_modules(), "__version__"}
 
