@@ -8,10 +8,9 @@ from typing import Any, TypeVar
 
 import pyarrow as pa
 
-from emolabel.annotation.labelling import label_batch
+from emolabel.annotation.labelling import label_batch, load_classifier
 from emolabel.annotation.options import AnnotateOptions
 from emolabel.annotation.schema import OutputColumns, output_schema
-from emolabel.errors import EmolabelError
 from emolabel.inference import EmotionClassifier
 from emolabel.io import choose_text_column
 from emolabel.io.columns import string_column_names
@@ -40,7 +39,7 @@ def annotate_frame(
     column = choose_text_column(
         FRAME, table.schema, opts.text_column, string_column_names(table.schema)
     )
-    classifier = _classifier(model, opts)
+    classifier = load_classifier(model, opts)
     columns = OutputColumns.for_labels(classifier.labels, opts.prefix)
     schema = output_schema(table.schema, columns, FRAME)
     budget = opts.batch_tokens or classifier.default_batch_tokens()
@@ -55,25 +54,6 @@ def annotate_frame(
     return _with_columns(df, table, predictions, schema)
 
 
-def _classifier(
-    model: str | os.PathLike[str] | EmotionClassifier | None, opts: AnnotateOptions
-) -> EmotionClassifier:
-    if isinstance(model, EmotionClassifier):
-        if opts.threshold is not None:
-            raise EmolabelError(
-                "threshold= cannot change a loaded EmotionClassifier: load it with "
-                "EmotionClassifier.load(..., threshold=X) instead"
-            )
-        return model
-    return EmotionClassifier.load(
-        model,
-        device=opts.device,
-        precision=opts.precision,
-        max_length=opts.max_length,
-        head_tokens=opts.head_tokens,
-        compile=opts.compile,
-        threshold=opts.threshold,
-    )
 
 
 def _to_arrow(df: Any) -> pa.Table:

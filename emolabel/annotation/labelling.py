@@ -3,6 +3,7 @@ both engines run on every chunk (tokenize the non-empty texts, score them, build
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,9 +11,33 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from emolabel.annotation.options import AnnotateOptions
 from emolabel.annotation.schema import OutputColumns
+from emolabel.errors import EmolabelError
 from emolabel.inference import EmotionClassifier
 from emolabel.io import text_values
+
+
+def load_classifier(
+    model: str | os.PathLike[str] | EmotionClassifier | None, opts: AnnotateOptions
+) -> EmotionClassifier:
+    """The run's model: a loaded EmotionClassifier as it is, else loaded with the options."""
+    if isinstance(model, EmotionClassifier):
+        if opts.threshold is not None:
+            raise EmolabelError(
+                "threshold= cannot change a loaded EmotionClassifier: load it with "
+                "EmotionClassifier.load(..., threshold=X) instead"
+            )
+        return model
+    return EmotionClassifier.load(
+        model,
+        device=opts.device,
+        precision=opts.precision,
+        max_length=opts.max_length,
+        head_tokens=opts.head_tokens,
+        compile=opts.compile,
+        threshold=opts.threshold,
+    )
 
 
 @dataclass

@@ -31,6 +31,7 @@ from emolabel.annotation.checkpoints import (
 from emolabel.annotation.labelling import (
     PreparedChunk,
     label_batch,
+    load_classifier,
     predict_chunk,
     prepare_chunk,
 )
@@ -177,24 +178,7 @@ def _load_run(
     reader: CorpusReader, target: OutputTarget, model: ModelArg, opts: AnnotateOptions
 ) -> _Run:
     """Load the model (or reuse a loaded one) and fix the output schema."""
-    classifier = (
-        model
-        if isinstance(model, EmotionClassifier)
-        else EmotionClassifier.load(
-            model,
-            device=opts.device,
-            precision=opts.precision,
-            max_length=opts.max_length,
-            head_tokens=opts.head_tokens,
-            compile=opts.compile,
-            threshold=opts.threshold,
-        )
-    )
-    if isinstance(model, EmotionClassifier) and opts.threshold is not None:
-        raise EmolabelError(
-            "threshold= cannot change a loaded EmotionClassifier: load it with "
-            "EmotionClassifier.load(..., threshold=X) instead"
-        )
+    classifier = load_classifier(model, opts)
     columns = OutputColumns.for_labels(classifier.labels, opts.prefix)
     schema = output_schema(reader.schema, columns, ", ".join(reader.files))
     budget = opts.batch_tokens or classifier.default_batch_tokens()
