@@ -1,0 +1,270 @@
+"""What the Ray engine reads: the input file list, its one format and schema, the Ray Dataset.
+
+The schema and text column are the local engine's (`open_corpus` on the first file), so
+every block is conformed to what the local reader would have produced.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import glob
+import io
+import os
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from emolabel.engines.ray.locations import filesystem_for, is_uri
+from emolabel.errors import EmolabelError
+from emolabel.io.corpus import choose_text_column, detect_format, open_corpus
+
+RAY_FORMATS = ("parquet", "csv", "tsv", "jsonl")
+_GLOB_CHARS = frozenset("*?[")
+_SAMPLE_BYTES = 1 << 20
+
+
+def _visible(relative: str) -> bool:
+    """False for hidden or `_`-prefixed files and folders (`.crc`, `_SUCCESS`, `_temporary/`)."""
+    return not any(part.startswith((".", "_")) for part in relative.split("/") if part)
+
+
+def _corpus_file(path: str) -> bool:
+    """True for a name with a corpus extension; a folder's README or checksum is passed over."""
+    try:
+        detect_format(path)
+    except EmolabelError:
+        return False
+    return True
+
+
+def resolve_inputs(inputs: str | os.PathLike[str] | list[str | os.PathLike[str]]) -> list[str]:
+    """Expand files, folders (recursively) and globs, local or URI, into a sorted file list.
+
+    Hidden and `_`-prefixed files (`.crc`, `_SUCCESS`) are skipped; an empty result is an error.
+    """
+    import pyarrow.fs as pafs
+
+    items = [os.fspath(p) for p in inputs] if isinstance(inputs, list) else [os.fspath(inputs)]
+    files: list[str] = []
+    for item in items:
+        if not is_uri(item) and _GLOB_CHARS & set(item):
+            matches = sorted(
+                p for p in glob.glob(os.path.expanduser(item), recursive=True) if os.path.isfile(p)
+            )
+            if not matches:
+                raise EmolabelError(f"{item}: no file matches this pattern; check the path")
+            files += [os.path.abspath(p) for p in matches if _visible(os.path.basename(p))]
+            continue
+        fs, inner = filesystem_for(item)
+        scheme = item.split("://", 1)[0] + "://" if is_uri(item) else ""
+        if scheme and _GLOB_CHARS & set(inner):
+            base = inner
+            while _GLOB_CHARS & set(base):
+                base = base.rsplit("/", 1)[0]
+            selector = pafs.FileSelector(
+                base, recursive="**" in inner or "/" in inner[len(base) + 1 :]
+            )
+            infos = fs.get_file_info(selector)
+            matches = sorted(i.path for i in infos if i.is_file and fnmatch.fnmatch(i.path, inner))
+            if not matches:
+                raise EmolabelError(f"{item}: no file matches this pattern; check the path")
+            files += [scheme + p for p in matches if _visible(p.rsplit("/", 1)[-1])]
+            continue
+        info = fs.get_file_info(inner)
+        if info.type == pafs.FileType.NotFound:
+            raise EmolabelError(f"{item}: no such file or folder; check the path")
+        if info.type == pafs.FileType.Directory:
+            infos = fs.get_file_info(pafs.FileSelector(inner, recursive=True))
+            found = sorted(
+                i.path
+                for i in infos
+                if i.is_file and _visible(i.path[len(inner) :]) and _corpus_file(i.path)
+            )
+            if not found:
+                raise EmolabelError(
+                    f"{item}: the folder holds no .parquet, .csv, .tsv or .jsonl files to label"
+                )
+            files += [scheme + p for p in found]
+            continue
+        files.append(scheme + inner if scheme else inner)
+    return files
+
+
+def detect_input_format(files: list[str], override: str | None) -> str:
+    """One format for all files (csv, tsv, jsonl or parquet); mixed formats are refused."""
+    formats: dict[str, str] = {}
+    for path in files:
+        fmt, _ = detect_format(path, override)
+        formats.setdefault(fmt, path)
+    if len(formats) > 1:
+        (a, path_a), (b, path_b) = list(formats.items())[:2]
+        raise EmolabelError(
+            f"the inputs mix formats ({a}: {path_a}; {b}: {path_b}); label one format per run"
+        )
+    fmt = next(iter(formats))
+    if fmt not in RAY_FORMATS:
+        raise EmolabelError(
+            f"--engine ray reads {', '.join(RAY_FORMATS)} files, not {fmt}: convert the files "
+            "or use --engine local"
+        )
+    return fmt
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """What every block is conformed to: the local engine's schema for the first file."""
+
+    files: list[str]
+    format: str
+    schema: pa.Schema
+    text_column: str
+
+
+def inspect_inputs(
+    files: list[str], fmt: str, text_column: str | None, format_override: str | None
+) -> InputSpec:
+    """Schema and text column as the local engine's reader sees the first file.
+
+    A local first file goes through `corpus.open_corpus` itself; a remote one is sampled
+    with the same rules (CSV: every column a string; JSON: null-only keys as strings).
+    """
+    first = files[0]
+    if not is_uri(first):
+        reader = open_corpus(first, format=format_override or fmt, text_column=text_column)
+        return InputSpec(files, fmt, reader.schema, reader.text_column)
+    fs, inner = filesystem_for(first)
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            schema = pq.read_schema(inner, filesystem=fs)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise EmolabelError(f"{first}: not a readable parquet file ({exc})") from None
+    elif fmt in ("csv", "tsv"):
+        import pyarrow.csv as pa_csv
+
+        with fs.open_input_stream(inner, compression="detect") as stream:
+            names = pa_csv.open_csv(stream, parse_options=_csv_parse_options(fmt)).schema.names
+        schema = pa.schema([(name, pa.string()) for name in names])
+    else:
+        import pyarrow.json as pa_json
+
+        with fs.open_input_stream(inner, compression="detect") as stream:
+            head = stream.read(_SAMPLE_BYTES)
+        sample = pa_json.read_json(io.BytesIO(head[: head.rfind(b"\n") + 1] or head))
+        schema = pa.schema(
+            [
+                pa.field(f.name, pa.string()) if pa.types.is_null(f.type) else f
+                for f in sample.schema
+            ]
+        )
+    strings = [
+        f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+    ]
+    column = choose_text_column(first, schema, text_column, strings)  # type: ignore[arg-type]
+    if fmt == "jsonl":  # as the local reader: the text column is text, whatever it holds
+        schema = schema.set(schema.get_field_index(column), pa.field(column, pa.string()))
+    return InputSpec(files, fmt, schema, column)
+
+
+def _csv_parse_options(fmt: str) -> Any:
+    import pyarrow.csv as pa_csv
+
+    return pa_csv.ParseOptions(delimiter="\t" if fmt == "tsv" else ",", newlines_in_values=True)
+
+
+def read_dataset(ray: Any, spec: InputSpec, concurrency: int) -> Any:
+    """A lazy Ray Dataset over the files. Read tasks reserve no CPU (they are I/O bound, and
+    would otherwise wait forever behind actors that hold every CPU of a small machine), so
+    `concurrency` bounds them: each is a worker process of its own."""
+    import pyarrow.csv as pa_csv
+
+    _settle_fsspec_http_import()
+    reader = {
+        "parquet": ray.data.read_parquet,
+        "csv": ray.data.read_csv,
+        "tsv": ray.data.read_csv,
+        "jsonl": ray.data.read_json,
+    }[spec.format]
+    kwargs: dict[str, Any] = {**_zero_cpu(reader), "concurrency": concurrency}
+    if spec.format in ("csv", "tsv"):
+        # As the local reader: every column a string, empty fields "" rather than null.
+        kwargs["parse_options"] = _csv_parse_options(spec.format)
+        kwargs["convert_options"] = pa_csv.ConvertOptions(
+            column_types={name: pa.string() for name in spec.schema.names},
+            strings_can_be_null=False,
+        )
+        kwargs["file_extensions"] = None
+    elif spec.format == "jsonl":
+        kwargs["file_extensions"] = None
+    return reader(spec.files, **kwargs)
+
+
+def in_chunks(dataset: Any, chunk_rows: int) -> Any:
+    """Blocks of at most `chunk_rows` rows, so the work spreads over the actors.
+
+    Ray Data hands an actor whole blocks, and its parquet reader packs small files into one
+    block: 4,000 rows in 8 files made a single block that one actor labelled while the
+    other idled. The streaming repartition splits and merges blocks without a shuffle.
+    """
+    import inspect
+
+    if "target_num_rows_per_block" in inspect.signature(dataset.repartition).parameters:
+        return dataset.repartition(target_num_rows_per_block=chunk_rows)
+    return dataset
+
+
+def _settle_fsspec_http_import() -> None:
+    """Make a failing `import fsspec.implementations.http` fail the same way every time.
+
+    Ray Data (2.60) lists parquet files from several threads, each importing fsspec's HTTP
+    filesystem and catching only ModuleNotFoundError. Without aiohttp (datasets no longer
+    installs it) one thread's import fails while another sees the half-imported module and
+    gets a plain ImportError that aborts the read: most runs over several files failed.
+    Marking the module missing after a first failure makes every later import raise
+    ModuleNotFoundError at once. It was unusable in this process anyway. This covers the
+    driver only; Ray's ListFiles task races the same way in a worker, which is why the
+    `ray` extra installs aiohttp (then the import simply succeeds everywhere).
+    """
+    if "fsspec.implementations.http" in sys.modules:
+        return
+    try:
+        import fsspec.implementations.http  # noqa: F401
+    except ModuleNotFoundError:
+        sys.modules["fsspec.implementations.http"] = None  # type: ignore[assignment]
+    except ImportError:
+        pass
+
+
+def _zero_cpu(function: Any) -> dict[str, Any]:
+    """num_cpus=0 as the installed Ray spells it (a named argument since 2.5x)."""
+    import inspect
+
+    if "num_cpus" in inspect.signature(function).parameters:
+        return {"num_cpus": 0}
+    return {"ray_remote_args": {"num_cpus": 0}}
+
+
+def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """Columns in the schema's order and types; missing ones null, unknown ones an error."""
+    if table.schema.equals(schema):
+        return table
+    extra = [name for name in table.column_names if name not in schema.names]
+    if extra:
+        raise EmolabelError(
+            f"column {extra[0]!r} is in some input files but not the first, so the output "
+            "schema cannot hold it; give every file the same columns"
+        )
+    arrays = [
+        table.column(f.name) if f.name in table.column_names else pa.nulls(len(table), f.type)
+        for f in schema
+    ]
+    try:
+        return pa.Table.from_arrays(arrays, names=schema.names).cast(schema)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+        raise EmolabelError(
+            f"a column's type differs from the first input file's ({exc}); make each "
+            "column's type the same in every file"
+        ) from None
