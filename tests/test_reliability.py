@@ -17,6 +17,7 @@ import pytest
 from emolabel.annotation.checkpoints import parts_dir_for
 from emolabel.annotation.pipeline import annotate
 from emolabel.errors import EmolabelError, Interrupted
+from emolabel.events import Events
 from emolabel.inference.classifier import EmotionClassifier
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,23 +82,17 @@ def test_kill_9_then_resume_equals_uninterrupted_run(tmp_path: Path, tiny_model_
     assert not parts.exists()
 
 
-class InterruptAfter:
-    """A progress listener that presses Ctrl-C after `n` chunks."""
+class InterruptAfter(Events):
+    """Events that press Ctrl-C after `n` chunks."""
 
     def __init__(self, n: int) -> None:
         self.n = n
         self.calls = 0
 
-    def start(self, total: int | None, unit: str) -> None:
-        pass
-
     def advance(self, rows: int, position: int) -> None:
         self.calls += 1
         if self.calls == self.n:
             raise KeyboardInterrupt
-
-    def stop(self) -> None:
-        pass
 
 
 def test_ctrl_c_keeps_chunks_and_says_how_to_resume(
@@ -106,7 +101,7 @@ def test_ctrl_c_keeps_chunks_and_says_how_to_resume(
     src = corpus(tmp_path / "in.csv", 1000)
     out = tmp_path / "out.jsonl"
     with pytest.raises(Interrupted, match="--resume") as info:
-        annotate(src, out, model=classifier, chunk_rows=100, progress=InterruptAfter(4))
+        annotate(src, out, model=classifier, chunk_rows=100, events=InterruptAfter(4))
     assert info.value.exit_code == 130
     assert not out.exists()
     assert len(list(parts_dir_for(out).glob("part-*.parquet"))) == 4
@@ -125,7 +120,7 @@ def test_resume_with_changed_input_is_refused(
     src = corpus(tmp_path / "in.csv", 500)
     out = tmp_path / "out.parquet"
     with pytest.raises(Interrupted):
-        annotate(src, out, model=classifier, chunk_rows=100, progress=InterruptAfter(2))
+        annotate(src, out, model=classifier, chunk_rows=100, events=InterruptAfter(2))
     corpus(src, 501)
     with pytest.raises(EmolabelError, match=r"cannot resume.*input"):
         annotate(src, out, model=classifier, chunk_rows=100, resume=True)
@@ -138,7 +133,7 @@ def test_on_error_skip_writes_rejects(tmp_path: Path, classifier: EmotionClassif
     )
     out = tmp_path / "out.parquet"
     rejects = tmp_path / "rejects.jsonl"
-    summary = annotate(src, out, model=classifier, on_error="skip", rejects_path=rejects)
+    summary = annotate(src, out, model=classifier, on_error="skip", rejects=rejects)
     assert pq.read_table(out).column("text").to_pylist() == ["fine", "also fine"]
     assert summary.rejected == 2
     rows = [json.loads(line) for line in rejects.read_text().splitlines()]
@@ -151,7 +146,7 @@ def test_ragged_csv_row_skipped(tmp_path: Path, classifier: EmotionClassifier) -
     src.write_text("id,text\n1,hello\n2,a,b\n3,bye\n", encoding="utf-8")
     out = tmp_path / "out.csv"
     rejects = tmp_path / "rejects.jsonl"
-    summary = annotate(src, out, model=classifier, on_error="skip", rejects_path=rejects)
+    summary = annotate(src, out, model=classifier, on_error="skip", rejects=rejects)
     assert pl.read_csv(out)["id"].to_list() == [1, 3]
     assert summary.rejected == 1
     assert json.loads(rejects.read_text())["raw"] == "2,a,b"

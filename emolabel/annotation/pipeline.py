@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -28,7 +28,10 @@ from emolabel.annotation.checkpoints import (
     model_fingerprint,
     parts_dir_for,
 )
+from emolabel.annotation.options import DEFAULT_CHUNK_ROWS as DEFAULT_CHUNK_ROWS  # re-exported
+from emolabel.annotation.options import AnnotateOptions
 from emolabel.errors import EmolabelError, Interrupted
+from emolabel.events import Events
 from emolabel.inference.allocator import release_free_memory
 from emolabel.inference.classifier import AGREEMENT_SAMPLE_ROWS, EmotionClassifier
 from emolabel.io.corpus import (
@@ -40,18 +43,6 @@ from emolabel.io.corpus import (
     rechunk,
     text_values,
 )
-
-DEFAULT_CHUNK_ROWS = 4096
-
-
-class ProgressListener(Protocol):
-    """What annotate tells a progress display (emolabel.cli.render implements it with Rich)."""
-
-    def start(self, total: int | None, unit: str) -> None: ...
-
-    def advance(self, rows: int, position: int) -> None: ...
-
-    def stop(self) -> None: ...
 
 
 @dataclass
@@ -296,43 +287,41 @@ def temporary_path(output_path: Path) -> Path:
 
 
 def annotate(
-    input_path: str | os.PathLike[str],
-    output_path: str | os.PathLike[str],
+    inputs: str | os.PathLike[str],
+    output: str | os.PathLike[str],
     *,
     model: str | os.PathLike[str] | EmotionClassifier | None = None,
-    text_column: str | None = None,
-    input_format: str | None = None,
-    output_format_name: str | None = None,
-    prefix: str = "",
-    device: str = "auto",
-    precision: str = "auto",
-    max_length: int | None = None,
-    head_tokens: int = 128,
-    batch_tokens: int | None = None,
-    compile: bool = False,
-    chunk_rows: int = DEFAULT_CHUNK_ROWS,
-    overwrite: bool = False,
-    resume: bool = False,
-    encoding_errors: str = "strict",
-    on_error: str = "fail",
-    rejects_path: str | os.PathLike[str] | None = None,
-    progress: ProgressListener | None = None,
+    options: AnnotateOptions | None = None,
+    events: Events | None = None,
+    **option_overrides: Any,
 ) -> AnnotationSummary:
-    """Label every row of `input_path` and write it, with prediction columns, to `output_path`.
+    """Label every row of `inputs` and write it, with prediction columns, to `output`.
 
-    Finished chunks are kept as part files beside the output until the whole output is
-    assembled, so an interrupted run continues with `resume=True`. Returns the summary
-    figures. Raises EmolabelError for anything the user can fix; the output path itself
-    is only ever written complete. With int8 weights the summary also says how often the
-    top label matches fp32 on the first AGREEMENT_SAMPLE_ROWS texts labelled.
+    `options` (default AnnotateOptions()) with `option_overrides` applied, by field name,
+    say how. Finished chunks are kept as part files beside the output until the whole
+    output is assembled, so an interrupted run continues with `resume=True`. Returns the
+    summary figures. Raises EmolabelError for anything the user can fix; the output path
+    itself is only ever written complete. With int8 weights the summary also says how often
+    the top label matches fp32 on the first AGREEMENT_SAMPLE_ROWS texts labelled.
     """
+    opts = (options or AnnotateOptions()).with_overrides(**option_overrides)
+    progress = events if events is not None else Events()
+    input_path, output_path = inputs, output
+    text_column, input_format, output_format_name = (
+        opts.text_column,
+        opts.input_format,
+        opts.output_format,
+    )
+    prefix, device, precision = opts.prefix, opts.device, opts.precision
+    max_length, head_tokens, batch_tokens = opts.max_length, opts.head_tokens, opts.batch_tokens
+    compile, chunk_rows = opts.compile, opts.chunk_rows
+    overwrite, resume = opts.overwrite, opts.resume
+    encoding_errors, on_error, rejects_path = opts.encoding_errors, opts.on_error, opts.rejects
     started = time.perf_counter()
     source = Path(input_path)
     target = Path(output_path)
     out_fmt, out_gz = output_format(target, output_format_name)
     check_output_path(source, target, overwrite)
-    if chunk_rows <= 0:
-        raise EmolabelError("--chunk-rows must be positive")
     reader = open_corpus(
         source,
         format=input_format,
@@ -380,13 +369,12 @@ def annotate(
             store.start(manifest)
         except OSError as exc:
             raise EmolabelError(f"cannot write {target}: {exc.strerror or exc}") from None
-    if progress is not None:
-        total, unit = (
-            (reader.total_rows, "rows")
-            if reader.total_rows is not None
-            else (reader.total_bytes, "bytes")
-        )
-        progress.start(total, unit)
+    total, unit = (
+        (reader.total_rows, "rows")
+        if reader.total_rows is not None
+        else (reader.total_bytes, "bytes")
+    )
+    progress.start(total, unit)
     stop = threading.Event()
     index = 0
     agreement: tuple[float, int] | None = None
@@ -408,8 +396,7 @@ def annotate(
                     f"{index} finished chunk(s) are kept: free space or fix permissions, "
                     "then rerun with --resume"
                 ) from None
-            if progress is not None:
-                progress.advance(out.num_rows, chunk.position)
+            progress.advance(out.num_rows, chunk.position)
             release_free_memory()
     except KeyboardInterrupt:
         stop.set()
@@ -419,8 +406,7 @@ def annotate(
         ) from None
     finally:
         stop.set()
-        if progress is not None:
-            progress.stop()
+        progress.stop()
     summary = AnnotationSummary(
         input=str(source),
         output=str(target),

@@ -7,6 +7,15 @@ from pathlib import Path
 
 import click
 
+from emolabel.annotation.options import (
+    DEFAULTS,
+    AnnotateOptions,
+    EncodingErrors,
+    InputFormat,
+    OnError,
+    OutputFormat,
+    choices,
+)
 from emolabel.cli.options import model_options
 from emolabel.errors import EmolabelError
 
@@ -31,19 +40,19 @@ from emolabel.errors import EmolabelError
 @click.option(
     "--format",
     "input_format",
-    type=click.Choice(["csv", "tsv", "jsonl", "parquet", "txt"]),
-    default=None,
+    type=click.Choice(choices(InputFormat)),
+    default=DEFAULTS.input_format,
     help="Input format. Default: from the file extension.",
 )
 @click.option(
     "--output-format",
-    type=click.Choice(["parquet", "csv", "tsv", "jsonl"]),
-    default=None,
+    type=click.Choice(choices(OutputFormat)),
+    default=DEFAULTS.output_format,
     help="Output format. Default: from the -o extension.",
 )
 @click.option(
     "--prefix",
-    default="",
+    default=DEFAULTS.prefix,
     help="Prefix for the added columns (emotion, confidence, score_*, truncated), "
     "for inputs that already have such columns.",
 )
@@ -51,21 +60,21 @@ from emolabel.errors import EmolabelError
 @click.option(
     "--chunk-rows",
     type=click.IntRange(min=1),
-    default=4096,
+    default=DEFAULTS.chunk_rows,
     show_default=True,
     help="Rows read, labelled and written at a time; memory grows with this, not the file.",
 )
 @click.option(
     "--encoding-errors",
-    type=click.Choice(["strict", "replace"]),
-    default="strict",
+    type=click.Choice(choices(EncodingErrors)),
+    default=DEFAULTS.encoding_errors,
     show_default=True,
     help="Invalid UTF-8: strict stops with the line number; replace substitutes U+FFFD.",
 )
 @click.option(
     "--on-error",
-    type=click.Choice(["fail", "skip"]),
-    default="fail",
+    type=click.Choice(choices(OnError)),
+    default=DEFAULTS.on_error,
     show_default=True,
     help="Malformed rows (ragged CSV, broken JSON line): fail names the line; skip counts "
     "them and goes on.",
@@ -73,7 +82,7 @@ from emolabel.errors import EmolabelError
 @click.option(
     "--rejects",
     type=click.Path(path_type=Path),
-    default=None,
+    default=DEFAULTS.rejects,
     help="With --on-error skip: write the skipped rows (line, reason, raw text) here as JSONL.",
 )
 @click.option(
@@ -196,16 +205,13 @@ def command(
     elif ray_address is not None or workers is not None or gpus_per_worker:
         raise EmolabelError("--ray-address, --workers and --gpus-per-worker need --engine ray")
     else:
-        summary = annotate(
-            input_path,
-            output,
-            model=model,
+        options = AnnotateOptions(
             text_column=text_column,
-            input_format=input_format,
-            output_format_name=output_format,
+            input_format=input_format,  # type: ignore[arg-type]
+            output_format=output_format,  # type: ignore[arg-type]
             prefix=prefix,
             device=device,
-            precision=precision,
+            precision=precision,  # type: ignore[arg-type]
             max_length=max_length,
             head_tokens=head_tokens,
             batch_tokens=batch_tokens,
@@ -213,10 +219,16 @@ def command(
             chunk_rows=chunk_rows,
             overwrite=overwrite,
             resume=resume,
-            encoding_errors=encoding_errors,
-            on_error=on_error,
-            rejects_path=rejects,
-            progress=None if quiet else AnnotateProgress(),
+            encoding_errors=encoding_errors,  # type: ignore[arg-type]
+            on_error=on_error,  # type: ignore[arg-type]
+            rejects=rejects,
+        )
+        summary = annotate(
+            input_path,
+            output,
+            model=model,
+            options=options,
+            events=None if quiet else AnnotateProgress(),
         )
     if summary_json is not None:
         summary_json.write_text(json.dumps(summary.to_dict(), indent=2) + "\n", encoding="utf-8")

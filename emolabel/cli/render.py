@@ -20,6 +20,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from emolabel.events import Events
+
 if TYPE_CHECKING:
     from emolabel.annotation.pipeline import AnnotationSummary
 
@@ -32,7 +34,7 @@ def print_error(message: str) -> None:
 
 
 # --- annotate and classify ---------------------------------------------------------------
-class AnnotateProgress:
+class AnnotateProgress(Events):
     """Rich progress bar on stderr: rows, rows/s and, when the size is known, an ETA."""
 
     def __init__(self, description: str = "labelling") -> None:
