@@ -143,7 +143,7 @@ def test_parquet_folder_through_the_cli_matches_the_local_engine(
 def test_csv_glob_keeps_string_columns_like_the_local_engine(
     tmp_path: Path, tiny_model_dir: Path, local_ray: Any
 ) -> None:
-    from emolabel.engines.ray.engine import annotate_with_ray
+    from emolabel.engines.ray import RayOptions, annotate_with_ray
 
     paths = write_parts(tmp_path / "in", "csv")
     out = tmp_path / "out"
@@ -155,7 +155,7 @@ def test_csv_glob_keeps_string_columns_like_the_local_engine(
         precision="fp32",
         prefix="emo_",
         chunk_rows=64,  # batches unlike the local engine's: results must not depend on them
-        workers=2,
+        ray=RayOptions(workers=2),
     )
     local = local_engine_output(paths, tiny_model_dir, tmp_path, prefix="emo_")
     ray_out = pq.read_table(out)

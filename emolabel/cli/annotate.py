@@ -172,57 +172,37 @@ def command(
     from emolabel.annotation.pipeline import annotate
     from emolabel.cli.render import AnnotateProgress, render_annotation_summary
 
+    options = AnnotateOptions(
+        text_column=text_column,
+        input_format=input_format,  # type: ignore[arg-type]
+        output_format=output_format,  # type: ignore[arg-type]
+        prefix=prefix,
+        device=device,
+        precision=precision,  # type: ignore[arg-type]
+        max_length=max_length,
+        head_tokens=head_tokens,
+        batch_tokens=batch_tokens,
+        compile=compile_model,
+        chunk_rows=chunk_rows,
+        overwrite=overwrite,
+        resume=resume,
+        encoding_errors=encoding_errors,  # type: ignore[arg-type]
+        on_error=on_error,  # type: ignore[arg-type]
+        rejects=rejects,
+    )
     if engine == "ray":
-        from emolabel.engines.ray.engine import annotate_with_ray, refuse_local_only_options
+        from emolabel.engines.ray import RayOptions, annotate_with_ray
 
-        refuse_local_only_options(
-            output_format=output_format,
-            encoding_errors=encoding_errors,
-            on_error=on_error,
-            rejects=rejects,
-            resume=resume,
-            compile_model=compile_model,
-        )
-        summary = annotate_with_ray(
-            input_path,
-            output,
-            model=model,
-            text_column=text_column,
-            input_format=input_format,
-            prefix=prefix,
-            device=device,
-            precision=precision,
-            max_length=max_length,
-            head_tokens=head_tokens,
-            batch_tokens=batch_tokens,
-            chunk_rows=chunk_rows,
+        cluster = RayOptions(
+            address=ray_address,
             workers=workers,
             gpus_per_worker=gpus_per_worker,
-            ray_address=ray_address,
-            overwrite=overwrite,
             progress=not quiet,
         )
+        summary = annotate_with_ray(input_path, output, model=model, options=options, ray=cluster)
     elif ray_address is not None or workers is not None or gpus_per_worker:
         raise EmolabelError("--ray-address, --workers and --gpus-per-worker need --engine ray")
     else:
-        options = AnnotateOptions(
-            text_column=text_column,
-            input_format=input_format,  # type: ignore[arg-type]
-            output_format=output_format,  # type: ignore[arg-type]
-            prefix=prefix,
-            device=device,
-            precision=precision,  # type: ignore[arg-type]
-            max_length=max_length,
-            head_tokens=head_tokens,
-            batch_tokens=batch_tokens,
-            compile=compile_model,
-            chunk_rows=chunk_rows,
-            overwrite=overwrite,
-            resume=resume,
-            encoding_errors=encoding_errors,  # type: ignore[arg-type]
-            on_error=on_error,  # type: ignore[arg-type]
-            rejects=rejects,
-        )
         summary = annotate(
             input_path,
             output,

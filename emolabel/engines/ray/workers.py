@@ -16,8 +16,10 @@ from typing import Any
 
 import pyarrow as pa
 
+from emolabel.annotation.options import AnnotateOptions
 from emolabel.annotation.pipeline import OutputColumns, label_batch
 from emolabel.engines.ray.inputs import conform
+from emolabel.engines.ray.options import RayOptions
 from emolabel.errors import EmolabelError
 
 
@@ -66,13 +68,8 @@ def probe_model(model: str | None, device: str, precision: str) -> ModelInfo:
 class LabellerConfig:
     """Everything an actor needs to build its classifier and label a batch."""
 
-    model: str
-    device: str
-    precision: str
-    max_length: int | None
-    head_tokens: int
-    batch_tokens: int | None
-    labels: list[str]
+    model: ModelInfo
+    options: AnnotateOptions
     text_column: str
     input_schema: pa.Schema
     columns: OutputColumns
@@ -87,17 +84,18 @@ class Labeller:
         from emolabel.inference.classifier import EmotionClassifier
 
         self.config = config
+        model, options = config.model, config.options
         self.classifier = EmotionClassifier.load(
-            config.model,
-            device=config.device,
-            precision=config.precision,
-            max_length=config.max_length,
-            head_tokens=config.head_tokens,
+            model.source,
+            device=model.device,
+            precision=model.precision,
+            max_length=options.max_length,
+            head_tokens=options.head_tokens,
         )
-        if self.classifier.labels != config.labels:
+        if self.classifier.labels != model.labels:
             raise EmolabelError(
-                f"a worker loaded {config.model} with labels {self.classifier.labels}, not "
-                f"{config.labels}: give every node the same model folder"
+                f"a worker loaded {model.source} with labels {self.classifier.labels}, not "
+                f"{model.labels}: give every node the same model folder"
             )
 
     def __call__(self, table: pa.Table) -> pa.Table:
@@ -113,7 +111,7 @@ class Labeller:
             config.text_column,
             config.columns,
             source=config.source,
-            batch_tokens=config.batch_tokens,
+            batch_tokens=config.options.batch_tokens,
         )
         return pa.Table.from_batches([out]).cast(config.schema)
 
@@ -131,18 +129,11 @@ def no_restarts(ray: Any, address: str | None) -> dict[str, Any]:
     return {}
 
 
-def worker_count(
-    ray: Any,
-    workers: int | None,
-    gpus_per_worker: float,
-    cpus_per_worker: float,
-    remote: bool,
-) -> int:
+def worker_count(ray: Any, options: RayOptions, remote: bool) -> int:
     """--workers, else one per CPU (per `gpus_per_worker` GPUs) the cluster has now. Asking
     for more GPUs than there are is refused, except for a given --workers on a remote
     cluster, whose autoscaler may add GPU nodes."""
-    if workers is not None and workers < 1:
-        raise EmolabelError("--workers must be 1 or more")
+    workers, gpus_per_worker = options.workers, options.gpus_per_worker
     resources = ray.cluster_resources()
     gpus = resources.get("GPU", 0)
     if gpus_per_worker > 0 and gpus < gpus_per_worker and not (remote and workers):
@@ -155,4 +146,12 @@ def worker_count(
         return workers
     if gpus_per_worker > 0:
         return max(1, int(gpus // gpus_per_worker))
-    return max(1, int(resources.get("CPU", 1) // cpus_per_worker))
+    return max(1, int(resources.get("CPU", 1) // options.cpus_per_worker))
+
+
+def worker_resources(options: RayOptions) -> dict[str, Any]:
+    """What each worker (and the model probe) reserves."""
+    resources: dict[str, Any] = {"num_cpus": options.cpus_per_worker}
+    if options.gpus_per_worker > 0:
+        resources["num_gpus"] = options.gpus_per_worker
+    return resources
