@@ -19,6 +19,8 @@ from click.testing import CliRunner
 
 from emolabel.annotation.pipeline import annotate
 from emolabel.cli import main
+from tests.conftest import EMOTIONS as EMOTIONS_OF_TINY
+from tests.conftest import build_tiny_model
 
 WORDS = (
     "i feel so happy today and love my friends but the news made me angry and a little "
@@ -200,3 +202,55 @@ def test_engine_ray_without_ray_installed_is_one_clear_line(
     assert len(lines) == 1, result.output
     assert "pip install 'emolabel[ray]'" in lines[0]
     assert not (tmp_path / "out").exists()
+
+
+@pytest.fixture(scope="module")
+def multi_label_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny model with a sigmoid head and per-label thresholds stored in emolabel.json:
+    one label always passes (0.0), one never does unless it is the top label (1.0)."""
+    folder = build_tiny_model(tmp_path_factory.mktemp("tiny-multi-label"), seed=3)
+    config_path = folder / "config.json"
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    config["problem_type"] = "multi_label_classification"
+    config_path.write_text(json.dumps(config), encoding="utf-8")
+    thresholds = dict(zip(EMOTIONS_OF_TINY, [0.0, 1.0, 0.5, 0.49, 0.51, 0.5], strict=True))
+    info = {"multi_label": True, "thresholds": thresholds}
+    (folder / "emolabel.json").write_text(json.dumps(info), encoding="utf-8")
+    return folder
+
+
+@pytest.mark.ray
+def test_multi_label_model_gives_the_local_engines_emotions_lists_and_scores(
+    tmp_path: Path, multi_label_model_dir: Path, local_ray: Any
+) -> None:
+    """Sigmoid scores, `emotions` lists from the stored thresholds and from --threshold: the
+    Ray output, joined to the local engine's by id, is the same row for row."""
+    paths = write_parts(tmp_path / "in", "parquet")
+    for threshold in (None, 0.5):
+        out = tmp_path / f"out-{threshold}"
+        extra = [] if threshold is None else ["--threshold", str(threshold)]
+        result = CliRunner().invoke(
+            main,
+            [
+                "annotate", str(tmp_path / "in"), "-o", str(out), "--engine", "ray",
+                "--workers", "2", "-m", str(multi_label_model_dir), "--precision", "fp32",
+                "--chunk-rows", "50", "-q", *extra,
+            ],
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        local = local_engine_output(
+            paths, multi_label_model_dir, tmp_path / f"local-{threshold}", threshold=threshold
+        )
+        ray_out = pq.read_table(out)
+        assert ray_out.schema.field("emotions").type == pa.list_(pa.string())
+        assert_same_rows(ray_out, local)
+
+        labelled = local.filter(local.column("emotion").is_valid())
+        emotions = labelled.column("emotions").to_pylist()
+        assert max(len(e) for e in emotions) >= 2, "no row has two emotions: nothing tested"
+        totals = sum(labelled.column(f"score_{label}").to_numpy() for label in EMOTIONS_OF_TINY)
+        assert not np.allclose(totals, 1.0, atol=1e-3), "scores sum to 1: softmax, not sigmoid"
+        if threshold is None:  # sadness's stored threshold is 0.0: always in the list
+            assert all("sadness" in e for e in emotions)
+        else:
+            assert not all("sadness" in e for e in emotions)
