@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from emolabel.io.corpus import DEFAULT_BLOCK_BYTES, CorpusWriter, open_corpus, rechunk
+from emolabel.io import DEFAULT_BLOCK_BYTES, CorpusWriter, open_corpus, rechunk
 
 HOSTILE = [
     '"',

@@ -34,7 +34,7 @@ from emolabel.errors import EmolabelError, Interrupted
 from emolabel.events import Events
 from emolabel.inference.allocator import release_free_memory
 from emolabel.inference.classifier import AGREEMENT_SAMPLE_ROWS, EmotionClassifier
-from emolabel.io.corpus import (
+from emolabel.io import (
     CorpusReader,
     CorpusWriter,
     RowError,

@@ -1,2 +1,60 @@
 """Reading and writing corpora: the one reader every command uses (CSV, TSV, JSONL, parquet,
-text; gzip; encodings; errors that name the file and line) and the output writers."""
+text; gzip; encodings; errors that name the file and line) and the output writers.
+
+    formats.py    format names, file-name detection, shared constants
+    encoding.py   opening (gzipped) bytes, UTF-8 and gzip failures, finding an error's line
+    columns.py    the text-column rule, text values, duplicate names
+    reader.py     CorpusReader (the batch stream every format opener returns), RowError
+    delimited.py  CSV/TSV     jsonl.py  JSON lines     parquet.py     text.py  plain text
+    corpus.py     open_corpus
+    writer.py     CorpusWriter, rechunk
+"""
+
+from emolabel.io.columns import choose_text_column, refuse_duplicate_columns, text_values
+from emolabel.io.corpus import open_corpus
+from emolabel.io.encoding import find_bad_utf8_line, find_line_starting_with
+from emolabel.io.formats import (
+    DEFAULT_BLOCK_BYTES,
+    ENCODING_ERRORS,
+    INPUT_FORMATS,
+    LIST_SEPARATOR,
+    MAX_BLOCK_BYTES,
+    ON_ERROR,
+    OUTPUT_FORMATS,
+    TEXT_COLUMN_NAMES,
+    EncodingErrors,
+    InputFormat,
+    OnError,
+    OutputFormat,
+    detect_format,
+    output_format,
+)
+from emolabel.io.reader import CorpusReader, RowError
+from emolabel.io.writer import CorpusWriter, rechunk
+
+__all__ = [
+    "DEFAULT_BLOCK_BYTES",
+    "ENCODING_ERRORS",
+    "INPUT_FORMATS",
+    "LIST_SEPARATOR",
+    "MAX_BLOCK_BYTES",
+    "ON_ERROR",
+    "OUTPUT_FORMATS",
+    "TEXT_COLUMN_NAMES",
+    "CorpusReader",
+    "CorpusWriter",
+    "EncodingErrors",
+    "InputFormat",
+    "OnError",
+    "OutputFormat",
+    "RowError",
+    "choose_text_column",
+    "detect_format",
+    "find_bad_utf8_line",
+    "find_line_starting_with",
+    "open_corpus",
+    "output_format",
+    "rechunk",
+    "refuse_duplicate_columns",
+    "text_values",
+]

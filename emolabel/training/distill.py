@@ -278,7 +278,7 @@ class DistillationObjective(TrainingObjective):
         the epoch selection) and repeats, up to --max-unlabelled."""
         if self.unlabelled is None:
             return []
-        from emolabel.io.corpus import open_corpus, text_values
+        from emolabel.io import open_corpus, text_values
 
         reader = open_corpus(self.unlabelled, text_column=self.unlabelled_text_column)
         seen: set[str] = set()

@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from emolabel.engines.ray.locations import filesystem_for, is_uri
 from emolabel.errors import EmolabelError
-from emolabel.io.corpus import choose_text_column, detect_format, open_corpus
+from emolabel.io import choose_text_column, detect_format, open_corpus
 
 RAY_FORMATS = ("parquet", "csv", "tsv", "jsonl")
 _GLOB_CHARS = frozenset("*?[")

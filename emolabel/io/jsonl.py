@@ -1,0 +1,220 @@
+"""JSON lines: one object a line, read in groups of `batch_rows` records; the schema comes
+from the first group (keys mixing text and numbers become text), later records must fit it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from emolabel.errors import EmolabelError
+from emolabel.io.columns import choose_text_column
+from emolabel.io.encoding import decoded_lines
+from emolabel.io.reader import CorpusReader, RowError
+
+Record = tuple[int, dict[str, Any]]  # (line number, object)
+
+
+class JsonLinesFile:
+    """One JSONL file as record batches of a schema fixed by its first `batch_rows` records."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        gzipped: bool,
+        text_column: str | None,
+        batch_rows: int,
+        encoding_errors: str,
+        on_error: str,
+    ) -> None:
+        self.path = path
+        self.gzipped = gzipped
+        self.batch_rows = batch_rows
+        self.encoding_errors = encoding_errors
+        self.on_error = on_error
+        self.rejected: list[RowError] = []
+        self._position: Callable[[], int] = lambda: 0
+        self._groups = self._grouped()
+        first = next(self._groups, None)
+        if first is None:
+            raise EmolabelError(f"{path} has no JSON records: nothing to label")
+        self._first = first
+        schema, self._stringify = infer_json_schema(path, first, text_column)
+        strings = [f.name for f in schema if pa.types.is_string(f.type)]
+        self.text_column = choose_text_column(path, schema, text_column, strings)
+        index = schema.get_field_index(self.text_column)
+        self.schema = schema.set(index, pa.field(self.text_column, pa.string()))
+        self._stringify.add(self.text_column)
+
+    def _set_position(self, position: Callable[[], int]) -> None:
+        self._position = position
+
+    def position(self) -> int:
+        return self._position()
+
+    def _reject_or_raise(self, number: int, line: str, reason: str, fix: str) -> None:
+        if self.on_error == "skip":
+            self.rejected.append(RowError(number, reason, line.rstrip("\r\n")))
+            return
+        raise EmolabelError(f"{self.path} line {number}: {reason}; {fix}")
+
+    def _records(self) -> Iterator[Record]:
+        lines = decoded_lines(self.path, self.gzipped, self.encoding_errors, self._set_position)
+        for number, line in lines:
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                reason = f"malformed JSON ({exc.msg} at column {exc.colno})"
+                self._reject_or_raise(number, line, reason, "fix the line or pass --on-error skip")
+                continue
+            if not isinstance(record, dict):
+                self._reject_or_raise(
+                    number, line, "not a JSON object", "write one {...} object per line"
+                )
+                continue
+            yield number, record
+
+    def _grouped(self) -> Iterator[list[Record]]:
+        group: list[Record] = []
+        for item in self._records():
+            group.append(item)
+            if len(group) >= self.batch_rows:
+                yield group
+                group = []
+        if group:
+            yield group
+
+    def _to_batch(self, group: list[Record]) -> pa.RecordBatch:
+        names = set(self.schema.names)
+        column = self.text_column
+        for number, record in group:
+            extra = record.keys() - names
+            if extra:
+                raise EmolabelError(
+                    f"{self.path} line {number}: key {sorted(extra)[0]!r} is not in the first "
+                    f"{self.batch_rows} records, so the output schema cannot hold it; "
+                    "put every key in the first records or drop it"
+                )
+            value = record.get(column)
+            if isinstance(value, (dict, list)):
+                raise EmolabelError(
+                    f"{self.path} line {number}: column {column!r} holds a nested value, not "
+                    "text; pass --text-column naming a string field"
+                )
+        rows = [stringified(record, self._stringify) for _, record in group]
+        try:
+            return pa.RecordBatch.from_pylist(rows, schema=self.schema)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise EmolabelError(
+                f"{self.path} lines {group[0][0]}-{group[-1][0]}: a value's type differs from "
+                f"the first records ({exc}); make each key's type consistent"
+            ) from None
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        yield self._to_batch(self._first)
+        for group in self._groups:
+            yield self._to_batch(group)
+
+
+def open_jsonl(
+    path: Path,
+    *,
+    fmt: str,
+    gzipped: bool,
+    text_column: str | None,
+    batch_rows: int,
+    encoding_errors: str,
+    on_error: str,
+) -> CorpusReader:
+    """Open a JSONL file: reads the first group of records to fix the schema."""
+    source = JsonLinesFile(
+        path,
+        gzipped=gzipped,
+        text_column=text_column,
+        batch_rows=batch_rows,
+        encoding_errors=encoding_errors,
+        on_error=on_error,
+    )
+    return CorpusReader(
+        path=path,
+        format=fmt,
+        gzipped=gzipped,
+        schema=source.schema,
+        text_column=source.text_column,
+        total_rows=None,
+        total_bytes=path.stat().st_size,
+        _batches=source.batches,
+        _position=source.position,
+        rejected=source.rejected,
+    )
+
+
+def _json_kind(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    return "a nested value"
+
+
+def infer_json_schema(
+    path: Path, group: list[Record], text_column: str | None
+) -> tuple[pa.Schema, set[str]]:
+    """Schema from the first records, and the keys whose scalars are stored as strings.
+
+    A key that mixes text with numbers becomes a string column (as does --text-column);
+    one that mixes nested and scalar values is an error naming the line.
+    """
+    first_kind: dict[str, tuple[str, int]] = {}
+    stringify: set[str] = set() if text_column is None else {text_column}
+    for number, record in group:
+        for key, value in record.items():
+            kind = _json_kind(value)
+            if kind is None:
+                continue
+            seen, seen_line = first_kind.setdefault(key, (kind, number))
+            if seen == kind:
+                continue
+            if "a nested value" in (seen, kind):
+                raise EmolabelError(
+                    f"{path} line {number}: key {key!r} holds {kind} where line {seen_line} "
+                    f"holds {seen}; make the key's values all nested or all scalar"
+                )
+            if {seen, kind} != {"a number"}:
+                stringify.add(key)
+    rows = [stringified(record, stringify) for _, record in group]
+    try:
+        table = pa.Table.from_pylist(rows)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise EmolabelError(
+            f"{path}: the first {len(rows)} records mix value types within a key ({exc}); "
+            "make each key's type consistent"
+        ) from None
+    fields = [
+        pa.field(f.name, pa.string()) if pa.types.is_null(f.type) or f.name in stringify else f
+        for f in table.schema
+    ]
+    return pa.schema(fields), stringify
+
+
+def stringified(record: dict[str, Any], keys: set[str]) -> dict[str, Any]:
+    """Scalars of `keys` as strings (booleans as JSON writes them); others untouched."""
+    out = dict(record)
+    for key in keys:
+        value = out.get(key)
+        if value is None or isinstance(value, str):
+            continue
+        if isinstance(value, (dict, list)):
+            continue
+        out[key] = json.dumps(value) if isinstance(value, bool) else str(value)
+    return out
