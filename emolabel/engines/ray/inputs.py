@@ -163,7 +163,7 @@ def inspect_inputs(
     strings = [
         f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
     ]
-    column = choose_text_column(first, schema, text_column, strings)  # type: ignore[arg-type]
+    column = choose_text_column(first, schema, text_column, strings)
     if fmt == "jsonl":  # as the local reader: the text column is text, whatever it holds
         schema = schema.set(schema.get_field_index(column), pa.field(column, pa.string()))
     return InputSpec(files, fmt, schema, column)
