@@ -6,7 +6,9 @@ text; gzip; encodings; errors that name the file and line) and the output writer
     columns.py    the text-column rule, text values, duplicate names
     reader.py     CorpusReader (the batch stream every format opener returns), RowError
     delimited.py  CSV/TSV     jsonl.py  JSON lines     parquet.py     text.py  plain text
-    corpus.py     open_corpus
+    json_array.py a JSON file holding one array of objects
+    inputs.py     resolve_inputs: files, folders, globs, URIs -> the files to read
+    corpus.py     open_corpus          table.py  read_table (a whole file, for training data)
     writer.py     CorpusWriter, rechunk
 """
 
@@ -29,7 +31,9 @@ from emolabel.io.formats import (
     detect_format,
     output_format,
 )
+from emolabel.io.inputs import resolve_inputs
 from emolabel.io.reader import CorpusReader, RowError
+from emolabel.io.table import LoadedTable, read_table
 from emolabel.io.writer import CorpusWriter, rechunk
 
 __all__ = [
@@ -45,6 +49,7 @@ __all__ = [
     "CorpusWriter",
     "EncodingErrors",
     "InputFormat",
+    "LoadedTable",
     "OnError",
     "OutputFormat",
     "RowError",
@@ -54,7 +59,9 @@ __all__ = [
     "find_line_starting_with",
     "open_corpus",
     "output_format",
+    "read_table",
     "rechunk",
     "refuse_duplicate_columns",
+    "resolve_inputs",
     "text_values",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import codecs
 import io
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -82,8 +82,12 @@ class DelimitedFile:
         encoding_errors: str,
         on_error: str,
         delimiter: str | None = None,
+        header: bool = True,
+        column_names: Sequence[str] | None = None,
     ) -> None:
         self.path = path
+        self.header = header
+        self.column_names = list(column_names) if column_names else None
         self.fmt = fmt
         self.gzipped = gzipped
         self.batch_rows = batch_rows
@@ -130,7 +134,7 @@ class DelimitedFile:
             with stream_errors(self.path):
                 reader = pa_csv.open_csv(
                     source,
-                    read_options=pa_csv.ReadOptions(block_size=block),
+                    read_options=self._read_options(block),
                     parse_options=parse_options,
                     convert_options=convert,
                 )
@@ -140,6 +144,14 @@ class DelimitedFile:
                 return self._open(column_types, block * 8)
             raise self._parse_error(exc) from None
         return reader, stream, position, block
+
+    def _read_options(self, block: int) -> pa_csv.ReadOptions:
+        """Names from the header, from `column_names` (replacing a header), or f0, f1, ..."""
+        if self.column_names is None:
+            return pa_csv.ReadOptions(block_size=block, autogenerate_column_names=not self.header)
+        return pa_csv.ReadOptions(
+            block_size=block, column_names=self.column_names, skip_rows=int(self.header)
+        )
 
     def _parse_error(self, exc: Exception) -> EmolabelError:
         if self._row_errors:

@@ -4,7 +4,8 @@ from the first group (keys mixing text and numbers become text), later records m
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+import re
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +14,11 @@ import pyarrow as pa
 from emolabel.errors import EmolabelError
 from emolabel.io.columns import choose_text_column
 from emolabel.io.encoding import decoded_lines
+from emolabel.io.json_array import json_array_records, starts_with_array
 from emolabel.io.reader import CorpusReader, RowError
 
 Record = tuple[int, dict[str, Any]]  # (line number, object)
+_SURROGATE = re.compile("[\ud800-\udfff]")  # json.loads joins pairs: what is left is alone
 
 
 class JsonLinesFile:
@@ -30,6 +33,8 @@ class JsonLinesFile:
         batch_rows: int,
         encoding_errors: str,
         on_error: str,
+        choose: bool = True,
+        exclude: Collection[str] = (),
     ) -> None:
         self.path = path
         self.gzipped = gzipped
@@ -37,18 +42,25 @@ class JsonLinesFile:
         self.encoding_errors = encoding_errors
         self.on_error = on_error
         self.rejected: list[RowError] = []
+        self.lines: list[int] = []  # the line each row given out starts on
         self._position: Callable[[], int] = lambda: 0
+        self.is_array = starts_with_array(path, gzipped)
         self._groups = self._grouped()
         first = next(self._groups, None)
         if first is None:
             raise EmolabelError(f"{path} has no JSON records: nothing to label")
         self._first = first
         schema, self._stringify = infer_json_schema(path, first, text_column)
-        strings = [f.name for f in schema if pa.types.is_string(f.type)]
-        self.text_column = choose_text_column(path, schema, text_column, strings)
-        index = schema.get_field_index(self.text_column)
-        self.schema = schema.set(index, pa.field(self.text_column, pa.string()))
-        self._stringify.add(self.text_column)
+        self.text_column: str | None = None
+        if text_column is not None or choose:
+            strings = [f.name for f in schema if pa.types.is_string(f.type)]
+            self.text_column = choose_text_column(
+                path, schema, text_column, strings, exclude=exclude
+            )
+            index = schema.get_field_index(self.text_column)
+            schema = schema.set(index, pa.field(self.text_column, pa.string()))
+            self._stringify.add(self.text_column)
+        self.schema = schema
 
     def _set_position(self, position: Callable[[], int]) -> None:
         self._position = position
@@ -63,6 +75,9 @@ class JsonLinesFile:
         raise EmolabelError(f"{self.path} line {number}: {reason}; {fix}")
 
     def _records(self) -> Iterator[Record]:
+        if self.is_array:
+            yield from self._array_records()
+            return
         lines = decoded_lines(self.path, self.gzipped, self.encoding_errors, self._set_position)
         for number, line in lines:
             if not line.strip():
@@ -78,6 +93,21 @@ class JsonLinesFile:
                     number, line, "not a JSON object", "write one {...} object per line"
                 )
                 continue
+            if ("\\ud" in line or "\\uD" in line) and has_surrogate(record):
+                record = self._lone_surrogates(number, line, record)
+                if record is None:
+                    continue
+            yield number, record
+
+    def _array_records(self) -> Iterator[Record]:
+        """A JSON array's objects: read whole, so progress jumps to the end at once."""
+        size = self.path.stat().st_size
+        self._position = lambda: size
+        for number, record in json_array_records(self.path, self.gzipped, self.encoding_errors):
+            if has_surrogate(record):
+                record = self._lone_surrogates(number, json.dumps(record), record)
+                if record is None:
+                    continue
             yield number, record
 
     def _grouped(self) -> Iterator[list[Record]]:
@@ -101,7 +131,7 @@ class JsonLinesFile:
                     f"{self.batch_rows} records, so the output schema cannot hold it; "
                     "put every key in the first records or drop it"
                 )
-            value = record.get(column)
+            value = record.get(column) if column is not None else None
             if isinstance(value, (dict, list)):
                 raise EmolabelError(
                     f"{self.path} line {number}: column {column!r} holds a nested value, not "
@@ -109,12 +139,23 @@ class JsonLinesFile:
                 )
         rows = [stringified(record, self._stringify) for _, record in group]
         try:
-            return pa.RecordBatch.from_pylist(rows, schema=self.schema)
+            batch = pa.RecordBatch.from_pylist(rows, schema=self.schema)
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
             raise EmolabelError(
                 f"{self.path} lines {group[0][0]}-{group[-1][0]}: a value's type differs from "
                 f"the first records ({exc}); make each key's type consistent"
             ) from None
+        self.lines += [number for number, _ in group]
+        return batch
+
+    def _lone_surrogates(self, number: int, line: str, record: dict[str, Any]) -> Any:
+        """The record with lone surrogates (a "\\ud800" escape not half of a pair, which no
+        UTF-8 text holds) replaced by U+FFFD, or None once rejected; else an error."""
+        if self.encoding_errors == "replace":
+            return replace_surrogates(record)
+        fix = "fix the line, or pass --encoding-errors replace or --on-error skip"
+        self._reject_or_raise(number, line, "a lone \\uD800-\\uDFFF escape (not valid text)", fix)
+        return None
 
     def batches(self) -> Iterator[pa.RecordBatch]:
         yield self._to_batch(self._first)
@@ -141,6 +182,7 @@ def open_jsonl(
         encoding_errors=encoding_errors,
         on_error=on_error,
     )
+    assert source.text_column is not None  # choose=True always picks one
     return CorpusReader(
         path=path,
         format=fmt,
@@ -153,6 +195,32 @@ def open_jsonl(
         _position=source.position,
         rejected=source.rejected,
     )
+
+
+def has_surrogate(value: Any) -> bool:
+    """True when a string anywhere in the value holds a lone surrogate."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(has_surrogate(k) or has_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_surrogate(v) for v in value)
+    return False
+
+
+def replace_surrogates(value: Any) -> Any:
+    """The value with each lone surrogate replaced by U+FFFD."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {replace_surrogates(k): replace_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [replace_surrogates(v) for v in value]
+    return value
 
 
 def _json_kind(value: Any) -> str | None:

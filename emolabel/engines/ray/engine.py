@@ -24,7 +24,6 @@ from emolabel.engines.ray.inputs import (
     in_chunks,
     inspect_inputs,
     read_dataset,
-    resolve_inputs,
 )
 from emolabel.engines.ray.options import RayOptions, refuse_local_only_options
 from emolabel.engines.ray.output import check_output_dir, count_written, staged_output
@@ -39,10 +38,10 @@ from emolabel.engines.ray.workers import (
     worker_resources,
 )
 from emolabel.errors import EmolabelError
+from emolabel.io import resolve_inputs
+from emolabel.io.inputs import Inputs, input_list
 
 __all__ = ["RayOptions", "annotate_with_ray"]
-
-Inputs = str | os.PathLike[str] | list[str | os.PathLike[str]]
 
 
 def annotate_with_ray(
@@ -69,8 +68,7 @@ def annotate_with_ray(
     cluster = (ray or RayOptions()).checked()
     refuse_local_only_options(opts)
     ray_module = import_ray()
-    items = inputs if isinstance(inputs, list) else [inputs]
-    source = ", ".join(os.fspath(item) for item in items)
+    source = ", ".join(input_list(inputs))
     files = resolve_inputs(inputs)
     fmt = detect_input_format(files, opts.input_format)
     spec = inspect_inputs(files, fmt, opts.text_column, opts.input_format)

@@ -6,90 +6,19 @@ every block is conformed to what the local reader would have produced.
 
 from __future__ import annotations
 
-import fnmatch
-import glob
 import io
-import os
 import sys
 from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
 
-from emolabel.engines.ray.locations import filesystem_for, is_uri
 from emolabel.errors import EmolabelError
 from emolabel.io import choose_text_column, detect_format, open_corpus
+from emolabel.io.inputs import filesystem_for, is_uri
 
 RAY_FORMATS = ("parquet", "csv", "tsv", "jsonl")
-_GLOB_CHARS = frozenset("*?[")
 _SAMPLE_BYTES = 1 << 20
-
-
-def _visible(relative: str) -> bool:
-    """False for hidden or `_`-prefixed files and folders (`.crc`, `_SUCCESS`, `_temporary/`)."""
-    return not any(part.startswith((".", "_")) for part in relative.split("/") if part)
-
-
-def _corpus_file(path: str) -> bool:
-    """True for a name with a corpus extension; a folder's README or checksum is passed over."""
-    try:
-        detect_format(path)
-    except EmolabelError:
-        return False
-    return True
-
-
-def resolve_inputs(inputs: str | os.PathLike[str] | list[str | os.PathLike[str]]) -> list[str]:
-    """Expand files, folders (recursively) and globs, local or URI, into a sorted file list.
-
-    Hidden and `_`-prefixed files (`.crc`, `_SUCCESS`) are skipped; an empty result is an error.
-    """
-    import pyarrow.fs as pafs
-
-    items = [os.fspath(p) for p in inputs] if isinstance(inputs, list) else [os.fspath(inputs)]
-    files: list[str] = []
-    for item in items:
-        if not is_uri(item) and _GLOB_CHARS & set(item):
-            matches = sorted(
-                p for p in glob.glob(os.path.expanduser(item), recursive=True) if os.path.isfile(p)
-            )
-            if not matches:
-                raise EmolabelError(f"{item}: no file matches this pattern; check the path")
-            files += [os.path.abspath(p) for p in matches if _visible(os.path.basename(p))]
-            continue
-        fs, inner = filesystem_for(item)
-        scheme = item.split("://", 1)[0] + "://" if is_uri(item) else ""
-        if scheme and _GLOB_CHARS & set(inner):
-            base = inner
-            while _GLOB_CHARS & set(base):
-                base = base.rsplit("/", 1)[0]
-            selector = pafs.FileSelector(
-                base, recursive="**" in inner or "/" in inner[len(base) + 1 :]
-            )
-            infos = fs.get_file_info(selector)
-            matches = sorted(i.path for i in infos if i.is_file and fnmatch.fnmatch(i.path, inner))
-            if not matches:
-                raise EmolabelError(f"{item}: no file matches this pattern; check the path")
-            files += [scheme + p for p in matches if _visible(p.rsplit("/", 1)[-1])]
-            continue
-        info = fs.get_file_info(inner)
-        if info.type == pafs.FileType.NotFound:
-            raise EmolabelError(f"{item}: no such file or folder; check the path")
-        if info.type == pafs.FileType.Directory:
-            infos = fs.get_file_info(pafs.FileSelector(inner, recursive=True))
-            found = sorted(
-                i.path
-                for i in infos
-                if i.is_file and _visible(i.path[len(inner) :]) and _corpus_file(i.path)
-            )
-            if not found:
-                raise EmolabelError(
-                    f"{item}: the folder holds no .parquet, .csv, .tsv or .jsonl files to label"
-                )
-            files += [scheme + p for p in found]
-            continue
-        files.append(scheme + inner if scheme else inner)
-    return files
 
 
 def detect_input_format(files: list[str], override: str | None) -> str:

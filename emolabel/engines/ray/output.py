@@ -13,12 +13,20 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
 from emolabel.annotation.pipeline import AnnotationSummary, OutputColumns
-from emolabel.engines.ray.locations import filesystem_for, folder_has_files, is_uri
 from emolabel.errors import EmolabelError
+from emolabel.io.inputs import filesystem_for, is_uri
+
+
+def folder_has_files(fs: Any, inner: str) -> bool:
+    """True when the folder exists and holds anything (a missing folder is empty)."""
+    import pyarrow.fs as pafs
+
+    return bool(fs.get_file_info(pafs.FileSelector(inner, recursive=False, allow_not_found=True)))
 
 
 @dataclass

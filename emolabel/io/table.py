@@ -1,0 +1,183 @@
+"""read_table: a whole data file as one Arrow table, for training and evaluation data, read
+by the same format readers (gzip, encodings, errors with file and line, the text-column
+rule) as annotate's stream, with the line each row starts on."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from emolabel.errors import EmolabelError
+from emolabel.io.columns import choose_text_column, string_column_names
+from emolabel.io.corpus import check_reader_options
+from emolabel.io.delimited import DelimitedFile
+from emolabel.io.formats import detect_format
+from emolabel.io.jsonl import JsonLinesFile
+from emolabel.io.parquet import open_parquet_file
+from emolabel.io.reader import RowError
+from emolabel.io.text import TEXT_SCHEMA, open_txt
+
+_ALL_ROWS = 1 << 62  # one batch: the JSON schema is inferred from every record
+
+
+@dataclass
+class LoadedTable:
+    """A data file read whole: `lines[i]` is the 1-based line row i starts on (None for
+    parquet); `format` is csv, tsv, jsonl, json (an array), parquet or txt."""
+
+    table: pa.Table
+    text_column: str | None
+    lines: list[int] | None
+    format: str
+    path: str
+    rejected: list[RowError] = field(default_factory=list)  # rows --on-error skip set aside
+
+
+def read_table(
+    path: str | os.PathLike[str],
+    *,
+    format: str | None = None,
+    text_column: str | None = None,
+    encoding_errors: str = "strict",
+    on_error: str = "fail",
+    delimiter: str | None = None,
+    header: bool = True,
+    column_names: Sequence[str] | None = None,
+    choose: bool = True,
+    exclude_columns: Collection[str] = (),
+) -> LoadedTable:
+    """Read a CSV/TSV/JSONL/JSON/parquet/txt file (optionally gzipped) into memory.
+
+    The text column follows annotate's rule (`choose_text_column`), never considering
+    `exclude_columns` (e.g. the label column); `choose=False` with no `text_column` skips
+    the rule. `header=False` reads CSV/TSV without a header (columns f0, f1, ... or
+    `column_names`); `column_names` with a header replaces its names.
+    """
+    file = Path(path)
+    if not file.exists():
+        raise EmolabelError(f"{file}: no such file; check the path")
+    if file.is_dir():
+        raise EmolabelError(f"{file} is a folder: pass a file")
+    check_reader_options(encoding_errors, on_error)
+    fmt, gzipped = detect_format(file, format)
+    if file.stat().st_size == 0:
+        raise EmolabelError(f"{file} is empty: pass a file with a header and rows")
+    if fmt in ("csv", "tsv"):
+        delimited = DelimitedFile(
+            file,
+            fmt=fmt,
+            gzipped=gzipped,
+            batch_rows=_ALL_ROWS,
+            encoding_errors=encoding_errors,
+            on_error=on_error,
+            delimiter=delimiter,
+            header=header,
+            column_names=column_names,
+        )
+        inferred = delimited.inferred_schema
+        column = _text_column(file, inferred, text_column, choose, exclude_columns)
+        table = pa.Table.from_batches(list(delimited.batches()), schema=delimited.schema)
+        lines = delimited_lines(table, first_line=2 if header else 1, rejected=delimited.rejected)
+        return LoadedTable(table, column, lines, fmt, str(path), delimited.rejected)
+    if fmt == "jsonl":
+        return _read_json(
+            file,
+            str(path),
+            gzipped,
+            text_column,
+            encoding_errors,
+            on_error,
+            choose,
+            exclude_columns,
+        )
+    if fmt == "parquet":
+        if gzipped:
+            raise EmolabelError(f"{file}: parquet is compressed inside; pass the .parquet file")
+        parquet = open_parquet_file(file)
+        table = parquet.read()
+        if table.num_rows == 0:
+            raise EmolabelError(f"{file} has no rows: pass a file with rows")
+        strings = [
+            f.name
+            for f in table.schema
+            if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+        ]
+        column = _text_column(file, table.schema, text_column, choose, exclude_columns, strings)
+        return LoadedTable(table, column, None, fmt, str(path), [])
+    reader = open_txt(
+        file,
+        fmt=fmt,
+        gzipped=gzipped,
+        text_column=text_column,
+        batch_rows=_ALL_ROWS,
+        encoding_errors=encoding_errors,
+        on_error=on_error,
+    )
+    table = pa.Table.from_batches(list(reader), schema=TEXT_SCHEMA)
+    return LoadedTable(table, "text", list(range(1, table.num_rows + 1)), fmt, str(path), [])
+
+
+def _read_json(
+    file: Path,
+    given: str,
+    gzipped: bool,
+    text_column: str | None,
+    encoding_errors: str,
+    on_error: str,
+    choose: bool,
+    exclude_columns: Collection[str],
+) -> LoadedTable:
+    source = JsonLinesFile(
+        file,
+        gzipped=gzipped,
+        text_column=text_column,
+        batch_rows=_ALL_ROWS,
+        encoding_errors=encoding_errors,
+        on_error=on_error,
+        choose=choose,
+        exclude=exclude_columns,
+    )
+    table = pa.Table.from_batches(list(source.batches()), schema=source.schema)
+    fmt = "json" if source.is_array else "jsonl"
+    return LoadedTable(table, source.text_column, source.lines, fmt, given, source.rejected)
+
+
+def _text_column(
+    file: Path,
+    schema: pa.Schema,
+    requested: str | None,
+    choose: bool,
+    exclude: Collection[str],
+    strings: list[str] | None = None,
+) -> str | None:
+    if requested is None and not choose:
+        return None
+    if strings is None:
+        strings = string_column_names(schema)
+    return choose_text_column(file, schema, requested, strings, exclude=exclude)
+
+
+def delimited_lines(table: pa.Table, *, first_line: int, rejected: list[RowError]) -> list[int]:
+    """The line each CSV/TSV row starts on: rows before it, plus the newlines inside their
+    quoted values, plus the lines of rows set aside before it (blank lines are not seen)."""
+    if table.num_rows == 0:
+        return []
+    extra = np.zeros(table.num_rows, dtype=np.int64)
+    for column in table.columns:
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            counts = pc.fill_null(pc.count_substring(column, "\n"), 0)
+            extra += counts.to_numpy().astype(np.int64)
+    spans = 1 + extra
+    lines = first_line + np.concatenate([[0], np.cumsum(spans)[:-1]]).astype(np.int64)
+    for row in rejected:  # in file order: each pushes the rows after it down
+        if row.line is None:
+            continue
+        after = lines >= row.line
+        lines[after] += 1 + row.raw.count("\n")
+    return [int(x) for x in lines]
