@@ -9,16 +9,15 @@ __version__ = "0.1.0"
 
 # bf16 matrix products on the CPU go through oneDNN, which caches a compiled primitive per
 # input shape (1,024 by default, in two caches). Every batch has its own rows x length, so
-# the caches fill for hours and hold hundreds of MB: annotate's memory grew by half from
-# 10k to 1M rows. 16 entries keep memory flat, and were faster than 64 entries with
-# lengths padded to multiples of 8 (benchmarks/README.md). Set before torch first runs a
-# oneDNN op; the user's own values win.
+# the caches fill and hold hundreds of MB; 16 entries keep annotate's memory flat
+# (benchmarks/README.md). Set before torch first runs a oneDNN op; the user's own values win.
 os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "16")
 os.environ.setdefault("LRU_CACHE_CAPACITY", "16")
 
 __all__ = [
     "EmolabelError",
     "EmotionClassifier",
+    "Interrupted",
     "Prediction",
     "__version__",
     "annotate",
@@ -28,15 +27,18 @@ __all__ = [
 
 if TYPE_CHECKING:
     from emolabel.annotation.pipeline import annotate
-    from emolabel.errors import EmolabelError
+    from emolabel.errors import EmolabelError, Interrupted
     from emolabel.evaluation.evaluate import evaluate
     from emolabel.inference.classifier import EmotionClassifier, Prediction
     from emolabel.training.trainer import train
 
+# Public name -> the module that defines it. No public name is also a submodule of this
+# package, so importing one can never rebind another (`emolabel.annotate` is the function).
 _LAZY = {
     "EmotionClassifier": "emolabel.inference.classifier",
     "Prediction": "emolabel.inference.classifier",
     "EmolabelError": "emolabel.errors",
+    "Interrupted": "emolabel.errors",
     "annotate": "emolabel.annotation.pipeline",
     "evaluate": "emolabel.evaluation.evaluate",
     "train": "emolabel.training.trainer",
@@ -50,4 +52,10 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'emolabel' has no attribute {name!r}")
     import importlib
 
-    return getattr(importlib.import_module(module_name), name)
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
