@@ -69,13 +69,22 @@ def write_parts(folder: Path, fmt: str) -> list[Path]:
     return paths
 
 
-def local_engine_output(paths: list[Path], model: Path, tmp: Path, **options: Any) -> pa.Table:
-    """The local engine over each file in turn, concatenated: the reference."""
+def local_engine_output(
+    paths: list[Path], model: Path, tmp: Path, sources: list[str] | None = None, **options: Any
+) -> pa.Table:
+    """The local engine over each file in turn, concatenated: the reference. With `sources`
+    (the files' names as given), each file's rows get the `source` column the local engine
+    adds when it reads several files, after the input columns."""
+    tmp.mkdir(parents=True, exist_ok=True)
     tables = []
-    for path in paths:
+    for i, path in enumerate(paths):
         out = tmp / f"local-{path.name}.parquet"
         annotate(path, out, model=model, precision="fp32", **options)
-        tables.append(pq.read_table(out))
+        table = pq.read_table(out)
+        if sources is not None:
+            names = pa.array([sources[i]] * table.num_rows, pa.string())
+            table = table.add_column(len(make_rows(1)[0]), "source", names)
+        tables.append(table)
     return pa.concat_tables(tables)
 
 
@@ -110,15 +119,16 @@ def local_ray() -> Any:
 
 @pytest.mark.ray
 def test_parquet_folder_through_the_cli_matches_the_local_engine(
-    tmp_path: Path, tiny_model_dir: Path, local_ray: Any
+    tmp_path: Path, tiny_model_dir: Path, local_ray: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     paths = write_parts(tmp_path / "in", "parquet")
     out = tmp_path / "out"
     summary_json = tmp_path / "summary.json"
+    monkeypatch.chdir(tmp_path)  # a relative folder: `source` holds the paths as given
     result = CliRunner().invoke(
         main,
         [
-            "annotate", str(tmp_path / "in"), "-o", str(out), "--engine", "ray",
+            "annotate", "in", "-o", str(out), "--engine", "ray",
             "--workers", "2", "-m", str(tiny_model_dir), "--precision", "fp32",
             "-q", "--summary-json", str(summary_json),
         ],
@@ -126,7 +136,8 @@ def test_parquet_folder_through_the_cli_matches_the_local_engine(
     assert result.exit_code == 0, result.output
     assert list(out.glob("*.parquet")), "no parquet files written"
     assert not list(tmp_path.glob(".out.*")), "temporary folder left behind"
-    local = local_engine_output(paths, tiny_model_dir, tmp_path)
+    sources = [f"in/{path.name}" for path in paths]
+    local = local_engine_output(paths, tiny_model_dir, tmp_path, sources)
     assert_same_rows(pq.read_table(out), local)
 
     summary = json.loads(summary_json.read_text())
@@ -159,7 +170,8 @@ def test_csv_glob_keeps_string_columns_like_the_local_engine(
         chunk_rows=64,  # batches unlike the local engine's: results must not depend on them
         ray=RayOptions(workers=2),
     )
-    local = local_engine_output(paths, tiny_model_dir, tmp_path, prefix="emo_")
+    sources = [str(path) for path in paths]
+    local = local_engine_output(paths, tiny_model_dir, tmp_path, sources, prefix="emo_")
     ray_out = pq.read_table(out)
     # The local CSV reader reads every column as text and keeps empty fields as "".
     for name in ("id", "text", "score", "lang"):
@@ -239,7 +251,11 @@ def test_multi_label_model_gives_the_local_engines_emotions_lists_and_scores(
         )  # fmt: skip
         assert result.exit_code == 0, result.output
         local = local_engine_output(
-            paths, multi_label_model_dir, tmp_path / f"local-{threshold}", threshold=threshold
+            paths,
+            multi_label_model_dir,
+            tmp_path / f"local-{threshold}",
+            [str(path) for path in paths],
+            threshold=threshold,
         )
         ray_out = pq.read_table(out)
         assert ray_out.schema.field("emotions").type == pa.list_(pa.string())

@@ -20,7 +20,6 @@ from emolabel.annotation.options import AnnotateOptions
 from emolabel.annotation.pipeline import AnnotationSummary, OutputColumns, output_schema
 from emolabel.engines.ray.inputs import (
     InputSpec,
-    detect_input_format,
     in_chunks,
     inspect_inputs,
     read_dataset,
@@ -38,7 +37,6 @@ from emolabel.engines.ray.workers import (
     worker_resources,
 )
 from emolabel.errors import EmolabelError
-from emolabel.io import resolve_inputs
 from emolabel.io.inputs import Inputs, input_list
 
 __all__ = ["RayOptions", "annotate_with_ray"]
@@ -69,11 +67,9 @@ def annotate_with_ray(
     refuse_local_only_options(opts)
     ray_module = import_ray()
     source = ", ".join(input_list(inputs))
-    files = resolve_inputs(inputs)
-    fmt = detect_input_format(files, opts.input_format)
-    spec = inspect_inputs(files, fmt, opts.text_column, opts.input_format)
+    spec = inspect_inputs(inputs, opts)
     target = os.fspath(output)
-    check_output_dir(target, files, opts.overwrite)
+    check_output_dir(target, spec.files, opts.overwrite)
     device = opts.device
     if device == "auto":  # an actor without a reserved GPU must not take one
         device = "cuda" if cluster.gpus_per_worker > 0 else "cpu"
@@ -91,10 +87,9 @@ def annotate_with_ray(
         config = LabellerConfig(
             model=info,
             options=opts,
-            text_column=spec.text_column,
-            input_schema=spec.schema,
+            inputs=spec,
             columns=columns,
-            schema=output_schema(spec.schema, columns, source),
+            schema=output_schema(spec.row_schema, columns, source),
             source=source,
         )
         labelled = _labelled_dataset(ray_module, spec, config, count, cluster)

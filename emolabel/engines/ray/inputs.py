@@ -7,17 +7,21 @@ every block is conformed to what the local reader would have produced.
 from __future__ import annotations
 
 import io
+import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from emolabel.annotation.options import AnnotateOptions
 from emolabel.errors import EmolabelError
-from emolabel.io import choose_text_column, detect_format, open_corpus
-from emolabel.io.inputs import filesystem_for, is_uri
+from emolabel.io import choose_text_column, detect_format, open_corpus, resolve_inputs
+from emolabel.io.inputs import Inputs, filesystem_for, input_list, is_uri
 
 RAY_FORMATS = ("parquet", "csv", "tsv", "jsonl")
+RAY_PATH_COLUMN = "path"  # what Ray Data's include_paths names the column
 _SAMPLE_BYTES = 1 << 20
 
 
@@ -43,26 +47,66 @@ def detect_input_format(files: list[str], override: str | None) -> str:
 
 @dataclass(frozen=True)
 class InputSpec:
-    """What every block is conformed to: the local engine's schema for the first file."""
+    """What every block is conformed to: the local engine's schema for the first file, and
+    for several files the column naming each row's file, as the local engine adds it."""
 
     files: list[str]
     format: str
-    schema: pa.Schema
+    schema: pa.Schema  # of one file, as the local reader reads it
     text_column: str
+    source_column: str | None = None
+    given_names: dict[str, str] = field(default_factory=dict)  # Ray's path -> as given
+
+    @property
+    def row_schema(self) -> pa.Schema:
+        """The schema of a conformed block: the file's columns, then the source column."""
+        if self.source_column is None:
+            return self.schema
+        return self.schema.append(pa.field(self.source_column, pa.string()))
 
 
-def inspect_inputs(
-    files: list[str], fmt: str, text_column: str | None, format_override: str | None
-) -> InputSpec:
-    """Schema and text column as the local engine's reader sees the first file.
+def inspect_inputs(inputs: Inputs, options: AnnotateOptions) -> InputSpec:
+    """Files, format, schema and text column as the local engine's reader sees them.
 
-    A local first file goes through `corpus.open_corpus` itself; a remote one is sampled
-    with the same rules (CSV: every column a string; JSON: null-only keys as strings).
+    Several files, a folder or a glob get the local engine's source column (each file's path
+    as given); Ray's `path` column carries it, so an input column named `path` is refused.
     """
-    first = files[0]
+    files = resolve_inputs(inputs)
+    fmt = detect_input_format(files, options.input_format)
+    schema, column = _file_schema(files[0], fmt, options.text_column, options.input_format)
+    given = resolve_inputs(inputs, absolute=False)
+    items = input_list(inputs)
+    if len(items) == 1 and given == [os.path.expanduser(items[0])]:
+        return InputSpec(files, fmt, schema, column)
+    source_column = options.source_column
+    if source_column in schema.names:
+        raise EmolabelError(
+            f"{files[0]} already has a column {source_column!r}: pass --source-column NAME "
+            "to give the file-name column another name"
+        )
+    if RAY_PATH_COLUMN in schema.names:
+        raise EmolabelError(
+            f"{files[0]} has a column {RAY_PATH_COLUMN!r}, which --engine ray uses to tell "
+            "several files apart: rename it, or use --engine local"
+        )
+    names: dict[str, str] = {}
+    for path, as_given in zip(files, given, strict=True):
+        names[path] = as_given
+        names[path.split("://", 1)[-1]] = as_given  # Ray names s3://b/k as b/k
+    return InputSpec(files, fmt, schema, column, source_column, names)
+
+
+def _file_schema(
+    first: str, fmt: str, text_column: str | None, format_override: str | None
+) -> tuple[pa.Schema, str]:
+    """Schema and text column of the first file as the local engine's reader sees it.
+
+    A local file goes through `open_corpus` itself; a remote one is sampled with the same
+    rules (CSV: every column a string; JSON: null-only keys as strings).
+    """
     if not is_uri(first):
         reader = open_corpus(first, format=format_override or fmt, text_column=text_column)
-        return InputSpec(files, fmt, reader.schema, reader.text_column)
+        return reader.schema, reader.text_column
     fs, inner = filesystem_for(first)
     if fmt == "parquet":
         import pyarrow.parquet as pq
@@ -95,7 +139,7 @@ def inspect_inputs(
     column = choose_text_column(first, schema, text_column, strings)
     if fmt == "jsonl":  # as the local reader: the text column is text, whatever it holds
         schema = schema.set(schema.get_field_index(column), pa.field(column, pa.string()))
-    return InputSpec(files, fmt, schema, column)
+    return schema, column
 
 
 def _csv_parse_options(fmt: str) -> Any:
@@ -128,6 +172,8 @@ def read_dataset(ray: Any, spec: InputSpec, concurrency: int) -> Any:
         kwargs["file_extensions"] = None
     elif spec.format == "jsonl":
         kwargs["file_extensions"] = None
+    if spec.source_column is not None:
+        kwargs["include_paths"] = True
     return reader(spec.files, **kwargs)
 
 
@@ -174,6 +220,21 @@ def _zero_cpu(function: Any) -> dict[str, Any]:
     if "num_cpus" in inspect.signature(function).parameters:
         return {"num_cpus": 0}
     return {"ray_remote_args": {"num_cpus": 0}}
+
+
+def conform_block(table: pa.Table, spec: InputSpec) -> pa.Table:
+    """A block as the local reader would have produced it: the file's columns in order and
+    type, then (several files) the source column from Ray's `path` column."""
+    if spec.source_column is None:
+        return conform(table, spec.schema)
+    paths = table.column(RAY_PATH_COLUMN)
+    rows = conform(table.drop_columns([RAY_PATH_COLUMN]), spec.schema)
+    index = pc.index_in(paths, value_set=pa.array(list(spec.given_names), pa.string()))
+    if index.null_count:
+        unknown = pc.filter(paths, pc.is_null(index))[0].as_py()
+        raise EmolabelError(f"Ray read a file that is not among the inputs: {unknown}")
+    names = pa.array(list(spec.given_names.values()), pa.string()).take(index)
+    return rows.append_column(pa.field(spec.source_column, pa.string()), names)
 
 
 def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:

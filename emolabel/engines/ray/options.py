@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from emolabel.annotation.options import DEFAULTS, AnnotateOptions
+from emolabel.annotation.options import AnnotateOptions
 from emolabel.errors import EmolabelError
 
 
@@ -43,7 +43,6 @@ def refuse_local_only_options(options: AnnotateOptions) -> None:
         ("--resume", options.resume),
         ("--compile", options.compile),
         ("--delimiter", options.delimiter is not None),
-        ("--source-column", options.source_column != DEFAULTS.source_column),
     ):
         if used:
             raise EmolabelError(

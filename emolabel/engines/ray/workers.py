@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from emolabel.annotation.options import AnnotateOptions
 from emolabel.annotation.pipeline import OutputColumns, label_batch
-from emolabel.engines.ray.inputs import conform
+from emolabel.engines.ray.inputs import InputSpec, conform_block
 from emolabel.engines.ray.options import RayOptions
 from emolabel.errors import EmolabelError
 
@@ -70,8 +70,7 @@ class LabellerConfig:
 
     model: ModelInfo
     options: AnnotateOptions
-    text_column: str
-    input_schema: pa.Schema
+    inputs: InputSpec
     columns: OutputColumns
     schema: pa.Schema
     source: str
@@ -102,13 +101,13 @@ class Labeller:
         config = self.config
         if table.num_rows == 0:
             return config.schema.empty_table()
-        table = conform(table, config.input_schema).combine_chunks()
+        table = conform_block(table, config.inputs).combine_chunks()
         batches = table.to_batches()
         batch = batches[0] if len(batches) == 1 else pa.concat_batches(batches)
         out = label_batch(
             self.classifier,
             batch,
-            config.text_column,
+            config.inputs.text_column,
             config.columns,
             source=config.source,
             batch_tokens=config.options.batch_tokens,
