@@ -70,19 +70,13 @@ def annotate_with_ray(
     spec = inspect_inputs(inputs, opts)
     target = os.fspath(output)
     check_output_dir(target, spec.files, opts.overwrite)
-    device = opts.device
-    if device == "auto":  # an actor without a reserved GPU must not take one
-        device = "cuda" if cluster.gpus_per_worker > 0 else "cpu"
-    model_arg = None if model is None else os.fspath(model)
-
     with (
         ray_session(ray_module, cluster.address, progress=cluster.progress),
         reraise_as_user_error(source),
     ):
         remote = bool(cluster.address or os.environ.get("RAY_ADDRESS"))
         count = worker_count(ray_module, cluster, remote)
-        probe = ray_module.remote(probe_model).options(**worker_resources(cluster))
-        info: ModelInfo = ray_module.get(probe.remote(model_arg, device, opts.precision))
+        info = _probe_model(ray_module, model, opts, cluster)
         columns = OutputColumns.for_labels(info.labels, opts.prefix)
         config = LabellerConfig(
             model=info,
@@ -92,7 +86,6 @@ def annotate_with_ray(
             schema=output_schema(spec.row_schema, columns, source),
             source=source,
         )
-        labelled = _labelled_dataset(ray_module, spec, config, count, cluster)
         summary = AnnotationSummary(
             input=source,
             output=target,
@@ -101,6 +94,7 @@ def annotate_with_ray(
             precision=info.precision,
             labels=list(info.labels),
         )
+        labelled = _labelled_dataset(ray_module, spec, config, count, cluster)
         with staged_output(target, overwrite=opts.overwrite) as write_to:
             labelled.write_parquet(
                 write_to, compression="zstd", concurrency=count, ray_remote_args={"num_cpus": 0}
@@ -110,6 +104,20 @@ def annotate_with_ray(
                 raise EmolabelError(f"{source} has no rows: nothing to label")
     summary.finish(time.perf_counter() - started)
     return summary
+
+
+def _probe_model(
+    ray: Any, model: str | os.PathLike[str] | None, opts: AnnotateOptions, cluster: RayOptions
+) -> ModelInfo:
+    """The model's labels and the device/precision the workers will use, found on a worker
+    with the workers' resources (the driver may have no GPU, or not see the model folder)."""
+    device = opts.device
+    if device == "auto":  # an actor without a reserved GPU must not take one
+        device = "cuda" if cluster.gpus_per_worker > 0 else "cpu"
+    model_arg = None if model is None else os.fspath(model)
+    probe = ray.remote(probe_model).options(**worker_resources(cluster))
+    info: ModelInfo = ray.get(probe.remote(model_arg, device, opts.precision))
+    return info
 
 
 def _labelled_dataset(
