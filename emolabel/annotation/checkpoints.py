@@ -21,6 +21,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from emolabel.annotation.run_lock import LOCK_FILE
 from emolabel.errors import EmolabelError
 
 MANIFEST = "manifest.json"
@@ -88,10 +89,15 @@ class ChunkStore:
             return None
 
     def start(self, manifest: dict[str, Any]) -> None:
-        """Create the folder (fresh) and write the manifest atomically."""
-        if self.directory.exists():
-            shutil.rmtree(self.directory)
-        self.directory.mkdir(parents=True)
+        """Empty the folder (all but the run lock) and write the manifest atomically."""
+        self.directory.mkdir(exist_ok=True)
+        for entry in self.directory.iterdir():
+            if entry.name == LOCK_FILE:
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
         _atomic_write(self.directory / MANIFEST, json.dumps(manifest, indent=2).encode("utf-8"))
 
     def clean_temporaries(self) -> None:
@@ -120,6 +126,10 @@ class ChunkStore:
         for index in range(self.finished()):
             yield from pq.ParquetFile(self.part(index)).iter_batches(batch_size=1 << 16)
 
+    def rows(self, chunks: int) -> int:
+        """Rows in the first `chunks` part files (from their footers, nothing decoded)."""
+        return sum(pq.ParquetFile(self.part(i)).metadata.num_rows for i in range(chunks))
+
     def remove(self) -> None:
         shutil.rmtree(self.directory, ignore_errors=True)
 
@@ -144,16 +154,49 @@ def check_resumable(store: ChunkStore, manifest: dict[str, Any], resume: bool) -
             )
         return 0
     if previous != manifest:
-        differing = sorted(
-            key for key in set(previous) | set(manifest) if previous.get(key) != manifest.get(key)
-        )
         raise EmolabelError(
-            f"cannot resume: the interrupted run in {store.directory} used a different "
-            f"{', '.join(differing)}; rerun with the same input, model and options, or drop "
-            "--resume and pass --overwrite to start over"
+            f"cannot resume: the interrupted run in {store.directory} differs: "
+            f"{'; '.join(describe_differences(previous, manifest))}; rerun with the same "
+            "input, model and options, or drop --resume and pass --overwrite to start over"
         )
     store.clean_temporaries()
     return done
+
+
+def describe_differences(previous: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    """What changed between two manifests, e.g. `chunk_rows 4096 -> 777`, `input in.csv changed`."""
+    changes = []
+    old_options, new_options = previous.get("options", {}), current.get("options", {})
+    for key in sorted(set(old_options) | set(new_options)):
+        if old_options.get(key) != new_options.get(key):
+            changes.append(f"{key} {old_options.get(key)} -> {new_options.get(key)}")
+    for key in ("input", "model"):
+        old, new = previous.get(key), current.get(key)
+        if old != new:
+            changes.append(_describe_change(key, old, new))
+    for key in sorted((set(previous) | set(current)) - {"options", "input", "model"}):
+        if previous.get(key) != current.get(key):
+            changes.append(f"{key} {previous.get(key)} -> {current.get(key)}")
+    return changes or ["its manifest"]
+
+
+def _describe_change(key: str, old: Any, new: Any) -> str:
+    """`input a.csv -> b.csv` when the names differ, else `input a.csv changed` (edited)."""
+    names_old, names_new = _names(old), _names(new)
+    if names_old != names_new:
+        return f"{key} {', '.join(names_old)} -> {', '.join(names_new)}"
+    return f"{key} {', '.join(names_new)} changed since (size, time or content)"
+
+
+def _names(fingerprint: Any) -> list[str]:
+    items = fingerprint if isinstance(fingerprint, list) else [fingerprint]
+    names = []
+    for item in items:
+        if isinstance(item, dict):
+            names.append(str(item.get("path") or item.get("folder") or item.get("hub_id")))
+        else:
+            names.append(str(item))
+    return names
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

@@ -9,15 +9,12 @@ from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 from emolabel.errors import EmolabelError
+from emolabel.inference.classifier import DEFAULT_HEAD_TOKENS
+from emolabel.io.formats import EncodingErrors, InputFormat, OnError, OutputFormat
 
-InputFormat = Literal["csv", "tsv", "jsonl", "parquet", "txt"]
-OutputFormat = Literal["parquet", "csv", "tsv", "jsonl"]
-Precision = Literal["auto", "fp32", "bf16", "fp16", "int8"]
-EncodingErrors = Literal["strict", "replace"]
-OnError = Literal["fail", "skip"]
+Precision = Literal["auto", "fp32", "bf16", "fp16", "int8"]  # until inference's devices.py
 
 DEFAULT_CHUNK_ROWS = 4096
-DEFAULT_HEAD_TOKENS = 128  # until emolabel.inference exports the one DEFAULT_HEAD_TOKENS
 DEFAULT_SOURCE_COLUMN = "source"
 
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -21,7 +24,7 @@ from emolabel.errors import EmolabelError
 
 
 @click.command("annotate")
-@click.argument("input_path", metavar="INPUT", type=click.Path())
+@click.argument("inputs", metavar="INPUT...", nargs=-1, required=True)
 @click.option(
     "--output",
     "-o",
@@ -57,6 +60,26 @@ from emolabel.errors import EmolabelError
     "for inputs that already have such columns.",
 )
 @model_options
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0.0, 1.0),
+    default=DEFAULTS.threshold,
+    help="Score every label must reach to be listed in `emotions` (multi-label models). "
+    "Default: the thresholds stored with the model, else 0.5.",
+)
+@click.option(
+    "--delimiter",
+    default=DEFAULTS.delimiter,
+    metavar="CHAR",
+    help="Field separator of CSV input (e.g. ';'). Default: ',' for .csv, tab for .tsv.",
+)
+@click.option(
+    "--source-column",
+    default=DEFAULTS.source_column,
+    show_default=True,
+    metavar="NAME",
+    help="With several inputs, a folder or a glob: the added column naming each row's file.",
+)
 @click.option(
     "--chunk-rows",
     type=click.IntRange(min=1),
@@ -133,63 +156,36 @@ from emolabel.errors import EmolabelError
     "Default: 0, CPU workers.",
 )
 def command(
-    input_path: str,
+    inputs: tuple[str, ...],
     output: str,
-    text_column: str | None,
-    input_format: str | None,
-    output_format: str | None,
-    prefix: str,
     model: str | None,
-    device: str,
-    precision: str,
-    max_length: int | None,
-    head_tokens: int,
-    batch_tokens: int | None,
     compile_model: bool,
-    chunk_rows: int,
-    encoding_errors: str,
-    on_error: str,
-    rejects: Path | None,
-    resume: bool,
-    overwrite: bool,
     quiet: bool,
     summary_json: Path | None,
     engine: str,
     ray_address: str | None,
     workers: int | None,
     gpus_per_worker: float,
+    **options: Any,
 ) -> None:
     """Label the emotion of every row of INPUT and write it to -o with the predictions.
 
     \b
     INPUT is CSV, TSV, JSONL, parquet or plain text (one text per line), optionally
-    gzipped. Every input column is kept; added are `emotion`, `confidence`, one
-    `score_<label>` per class and `truncated`. Empty texts get null predictions.
-    The file is streamed in chunks, so memory does not grow with its size; finished
-    chunks are kept on disk until the output is complete, so an interrupted run
-    (Ctrl-C, crash, kill) continues where it stopped with --resume.
+    gzipped; several files, a folder or a quoted glob are read in order into one -o, with
+    a `source` column naming each row's file; `-` reads stdin and `-o -` writes JSONL
+    (or --output-format csv/tsv) to stdout. Every input column is kept; added are
+    `emotion`, `confidence`, `emotions` (the labels at or above their threshold, highest
+    first; CSV/TSV join them with "|"), one `score_<label>` per class and `truncated`.
+    Empty texts get null predictions. The input is streamed in chunks, so memory does
+    not grow with its size; from files to a file, finished chunks are kept on disk until
+    the output is complete, so an interrupted run (Ctrl-C, crash, kill) continues where
+    it stopped with --resume.
     """
     from emolabel.annotation.pipeline import annotate
     from emolabel.cli.render import AnnotateProgress, render_annotation_summary
 
-    options = AnnotateOptions(
-        text_column=text_column,
-        input_format=input_format,  # type: ignore[arg-type]
-        output_format=output_format,  # type: ignore[arg-type]
-        prefix=prefix,
-        device=device,
-        precision=precision,  # type: ignore[arg-type]
-        max_length=max_length,
-        head_tokens=head_tokens,
-        batch_tokens=batch_tokens,
-        compile=compile_model,
-        chunk_rows=chunk_rows,
-        overwrite=overwrite,
-        resume=resume,
-        encoding_errors=encoding_errors,  # type: ignore[arg-type]
-        on_error=on_error,  # type: ignore[arg-type]
-        rejects=rejects,
-    )
+    opts = AnnotateOptions(compile=compile_model, **options).checked()
     if engine == "ray":
         from emolabel.engines.ray import RayOptions, annotate_with_ray
 
@@ -199,17 +195,29 @@ def command(
             gpus_per_worker=gpus_per_worker,
             progress=not quiet,
         )
-        summary = annotate_with_ray(input_path, output, model=model, options=options, ray=cluster)
+        summary = annotate_with_ray(
+            list(inputs),
+            output,
+            model=model,
+            options=opts,
+            ray=cluster,
+        )
     elif ray_address is not None or workers is not None or gpus_per_worker:
         raise EmolabelError("--ray-address, --workers and --gpus-per-worker need --engine ray")
     else:
-        summary = annotate(
-            input_path,
-            output,
-            model=model,
-            options=options,
-            events=None if quiet else AnnotateProgress(),
-        )
+        try:
+            summary = annotate(
+                list(inputs),
+                output,
+                model=model,
+                options=opts,
+                events=None if quiet else AnnotateProgress(),
+            )
+        except BrokenPipeError:
+            # The reader of -o - went away (e.g. `| head`): a normal end for a pipeline.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(0)
     if summary_json is not None:
         summary_json.write_text(json.dumps(summary.to_dict(), indent=2) + "\n", encoding="utf-8")
     if not quiet:

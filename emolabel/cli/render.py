@@ -23,7 +23,7 @@ from rich.table import Table
 from emolabel.events import Events
 
 if TYPE_CHECKING:
-    from emolabel.annotation.pipeline import AnnotationSummary
+    from emolabel.annotation.summary import AnnotationSummary
 
 stderr_console = Console(stderr=True, highlight=False)
 

@@ -17,7 +17,8 @@ import warnings
 from typing import Any
 
 from emolabel.annotation.options import AnnotateOptions
-from emolabel.annotation.pipeline import AnnotationSummary, OutputColumns, output_schema
+from emolabel.annotation.schema import OutputColumns, output_schema
+from emolabel.annotation.summary import AnnotationSummary
 from emolabel.engines.ray.inputs import (
     InputSpec,
     in_chunks,
@@ -93,6 +94,7 @@ def annotate_with_ray(
             device=info.device,
             precision=info.precision,
             labels=list(info.labels),
+            inputs=list(spec.given),
         )
         labelled = _labelled_dataset(ray_module, spec, config, count, cluster)
         with staged_output(target, overwrite=opts.overwrite) as write_to:

@@ -50,7 +50,8 @@ class InputSpec:
     """What every block is conformed to: the local engine's schema for the first file, and
     for several files the column naming each row's file, as the local engine adds it."""
 
-    files: list[str]
+    files: list[str]  # local paths absolute, as Ray reads them
+    given: list[str]  # the same files as the user named them
     format: str
     schema: pa.Schema  # of one file, as the local reader reads it
     text_column: str
@@ -77,7 +78,7 @@ def inspect_inputs(inputs: Inputs, options: AnnotateOptions) -> InputSpec:
     given = resolve_inputs(inputs, absolute=False)
     items = input_list(inputs)
     if len(items) == 1 and given == [os.path.expanduser(items[0])]:
-        return InputSpec(files, fmt, schema, column)
+        return InputSpec(files, given, fmt, schema, column)
     source_column = options.source_column
     if source_column in schema.names:
         raise EmolabelError(
@@ -93,7 +94,7 @@ def inspect_inputs(inputs: Inputs, options: AnnotateOptions) -> InputSpec:
     for path, as_given in zip(files, given, strict=True):
         names[path] = as_given
         names[path.split("://", 1)[-1]] = as_given  # Ray names s3://b/k as b/k
-    return InputSpec(files, fmt, schema, column, source_column, names)
+    return InputSpec(files, given, fmt, schema, column, source_column, names)
 
 
 def _file_schema(

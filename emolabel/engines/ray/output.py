@@ -11,13 +11,11 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-
-from emolabel.annotation.pipeline import AnnotationSummary, OutputColumns
+from emolabel.annotation.schema import OutputColumns
+from emolabel.annotation.summary import AnnotationSummary
 from emolabel.errors import EmolabelError
 from emolabel.io.inputs import filesystem_for, is_uri
 
@@ -27,39 +25,6 @@ def folder_has_files(fs: Any, inner: str) -> bool:
     import pyarrow.fs as pafs
 
     return bool(fs.get_file_info(pafs.FileSelector(inner, recursive=False, allow_not_found=True)))
-
-
-@dataclass
-class BlockCounts:
-    """Summary figures of some written rows; added up over the output's batches."""
-
-    rows: int
-    skipped_empty: int
-    truncated: int
-    counts: list[int]
-    confidence_sums: list[float]
-
-
-def count_block(table: pa.Table, columns: OutputColumns, labels: list[str]) -> BlockCounts:
-    """Rows, empties, truncations, and per-label count and confidence sum, vectorized."""
-    import pyarrow.compute as pc
-
-    emotion = table.column(columns.emotion)
-    confidence = table.column(columns.confidence).cast(pa.float64())
-    truncated = table.column(columns.truncated).fill_null(False).cast(pa.int64())
-    counts: list[int] = []
-    sums: list[float] = []
-    for label in labels:
-        mask = pc.fill_null(pc.equal(emotion, label), False)
-        counts.append(pc.sum(mask.cast(pa.int64())).as_py() or 0)
-        sums.append(pc.sum(pc.filter(confidence, mask)).as_py() or 0.0)
-    return BlockCounts(
-        rows=table.num_rows,
-        skipped_empty=emotion.null_count,
-        truncated=pc.sum(truncated).as_py() or 0,
-        counts=counts,
-        confidence_sums=sums,
-    )
 
 
 def check_output_dir(output_dir: str, inputs: list[str], overwrite: bool) -> None:
@@ -138,15 +103,7 @@ def count_written(written: str, columns: OutputColumns, summary: AnnotationSumma
     fs, inner = filesystem_for(written)
     if not folder_has_files(fs, inner):
         return
-    labels = summary.labels
     dataset = ds.dataset(inner, format="parquet", filesystem=fs)
     wanted = [columns.emotion, columns.confidence, columns.truncated]
     for batch in dataset.to_batches(columns=wanted):
-        block = count_block(pa.Table.from_batches([batch]), columns, labels)
-        summary.rows += block.rows
-        summary.skipped_empty += block.skipped_empty
-        summary.labelled += block.rows - block.skipped_empty
-        summary.truncated += block.truncated
-        for label, count, total in zip(labels, block.counts, block.confidence_sums, strict=True):
-            summary.counts[label] = summary.counts.get(label, 0) + count
-            summary._confidence_sums[label] = summary._confidence_sums.get(label, 0.0) + total
+        summary.count(batch, columns)

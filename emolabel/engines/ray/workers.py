@@ -16,8 +16,9 @@ from typing import Any
 
 import pyarrow as pa
 
+from emolabel.annotation.labelling import label_batch
 from emolabel.annotation.options import AnnotateOptions
-from emolabel.annotation.pipeline import OutputColumns, label_batch
+from emolabel.annotation.schema import OutputColumns
 from emolabel.engines.ray.inputs import InputSpec, conform_block
 from emolabel.engines.ray.options import RayOptions
 from emolabel.errors import EmolabelError
