@@ -65,7 +65,7 @@ def annotate_with_ray(
     started = time.perf_counter()
     opts = (options or AnnotateOptions()).with_overrides(**option_overrides)
     cluster = (ray or RayOptions()).checked()
-    refuse_local_only_options(opts)
+    refuse_local_only_options(opts, inputs, output)
     ray_module = import_ray()
     source = ", ".join(input_list(inputs))
     spec = inspect_inputs(inputs, opts)

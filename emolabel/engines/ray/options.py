@@ -3,10 +3,12 @@ does not offer, each refused with a one-line reason."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from emolabel.annotation.options import AnnotateOptions
 from emolabel.errors import EmolabelError
+from emolabel.io.inputs import STDIN, Inputs, input_list
 
 
 @dataclass(frozen=True)
@@ -29,9 +31,16 @@ class RayOptions:
         return self
 
 
-def refuse_local_only_options(options: AnnotateOptions) -> None:
+def refuse_local_only_options(
+    options: AnnotateOptions, inputs: Inputs, output: str | os.PathLike[str]
+) -> None:
     """The local engine's options that the Ray engine does not offer: a clear error each, so
     none is silently ignored."""
+    if STDIN in input_list(inputs) or os.fspath(output) == STDIN:
+        raise EmolabelError(
+            "--engine ray reads files and writes a folder: `-` (stdin or stdout) works with "
+            "--engine local only"
+        )
     if options.output_format not in (None, "parquet"):
         raise EmolabelError(
             f"--engine ray writes parquet files only: drop --output-format {options.output_format}"
