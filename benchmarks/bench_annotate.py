@@ -236,8 +236,8 @@ def main(argv: list[str] | None = None) -> None:
     import transformers
 
     from emolabel.errors import EmolabelError
+    from emolabel.inference import EmotionClassifier, builtin_model_dir, resolve_device
     from emolabel.inference.allocator import keep_freed_memory
-    from emolabel.inference.classifier import EmotionClassifier, builtin_model_dir, resolve_device
 
     warnings.filterwarnings("ignore")
     transformers.logging.set_verbosity_error()

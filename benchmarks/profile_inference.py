@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from emolabel.inference.classifier import EmotionClassifier
+    from emolabel.inference import EmotionClassifier
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from emolabel.annotation.pipeline import annotate
     from emolabel.errors import EmolabelError
-    from emolabel.inference.classifier import EmotionClassifier, builtin_model_dir, resolve_device
+    from emolabel.inference import EmotionClassifier, builtin_model_dir, resolve_device
 
     try:
         device = resolve_device(args.device)

@@ -31,7 +31,7 @@ TEXTS = [
     "i am scared of the dark",
     "i love you more than words",
 ]
-ADDED = ["emotion", "confidence", *[f"score_{e}" for e in EMOTIONS], "truncated"]
+ADDED = ["emotion", "confidence", "emotions", *[f"score_{e}" for e in EMOTIONS], "truncated"]
 
 
 @pytest.fixture(scope="module")

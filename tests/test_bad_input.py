@@ -95,6 +95,24 @@ CASES: list[tuple[str, Callable[[Path], Path], tuple[str, ...], list[str]]] = [
         ["ragged.csv line 3", "expected 2 columns, got 3"],
     ),
     (
+        "duplicate column names",
+        lambda d: _write(d / "dup.csv", b"text,text,likes\nhello,there,12345\n"),
+        (),
+        ["dup.csv", "duplicate column name 'text'"],
+    ),
+    (
+        "semicolon-separated CSV",
+        lambda d: _write(d / "semi.csv", b"text;likes\nhello;12\nbye;3\n"),
+        (),
+        ["semi.csv", "one column", "--delimiter ';'"],
+    ),
+    (
+        "lone surrogate in JSONL",
+        lambda d: _write(d / "sur.jsonl", b'{"text": "ok"}\n{"text": "a \\ud800 b"}\n'),
+        (),
+        ["sur.jsonl line 2", "--encoding-errors replace"],
+    ),
+    (
         "truncated gzip",
         lambda d: _write(d / "cut.csv.gz", gzip.compress(_numbered_lines(20000))[:-2000]),
         (),
@@ -130,6 +148,7 @@ def test_bad_input_is_one_clear_line(
         assert fragment in line, (fragment, line)
     assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.parquet")]  # no parts
 
 
 def test_encoding_errors_replace_is_opt_in(tmp_path: Path, tiny_model_dir: Path) -> None:

@@ -15,7 +15,7 @@ from safetensors import safe_open
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from emolabel.cli import main
-from emolabel.inference.classifier import EmotionClassifier, builtin_model_dir, cpu_supports_bf16
+from emolabel.inference import EmotionClassifier, builtin_model_dir, cpu_supports_bf16
 
 SAMPLE_DATA = Path(__file__).resolve().parent.parent / "sample_data"
 

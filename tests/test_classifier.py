@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from emolabel.errors import EmolabelError
-from emolabel.inference.classifier import EmotionClassifier, cpu_bf16_is_fast
+from emolabel.inference import EmotionClassifier, cpu_bf16_is_fast
 from tests.conftest import EMOTIONS
 
 TEXTS = [
@@ -130,7 +130,7 @@ def test_truncated_flags(tiny_model_dir: Path) -> None:
     encoded = clf.encode(["short one", long_text, "x " * 14, "x " * 15])
     assert encoded.truncated.tolist() == [False, True, False, True]
     assert all(len(ids) <= 16 for ids in encoded.ids)
-    cls_id, sep_id = clf._prefix[0], clf._suffix[-1]
+    cls_id, sep_id = clf.encoder.prefix[0], clf.encoder.suffix[-1]
     assert encoded.ids[1][0] == cls_id and encoded.ids[1][-1] == sep_id
     proba, truncated = clf.predict_proba(["short one", long_text])
     assert truncated.tolist() == [False, True]
@@ -143,9 +143,9 @@ def test_head_tokens_are_kept(tiny_model_dir: Path) -> None:
         tiny_model_dir, device="cpu", precision="fp32", max_length=12, head_tokens=4
     )
     words = " ".join(["alpha", "beta", "gamma", "delta"] + ["filler"] * 50 + ["end", "stop"])
-    full = clf._tokenize([words])[0]
+    full = clf.encoder.tokenize([words])[0]
     ids = clf.encode([words]).ids[0]
-    content = ids[len(clf._prefix) : len(ids) - len(clf._suffix)]
+    content = ids[len(clf.encoder.prefix) : len(ids) - len(clf.encoder.suffix)]
     assert content[:4] == full[:4]
     assert content[4:] == full[-(clf.content_tokens - 4) :]
 
@@ -258,8 +258,8 @@ def test_fp32_agreement_counts_disagreements(
 
 def test_cpu_attention_follows_batch_length(tiny_model_dir: Path) -> None:
     """fp32: eager attention for short CPU batches, SDPA for long ones, same probabilities."""
+    from emolabel.inference import EAGER_ATTENTION_MAX_TOKENS
     from emolabel.inference.attention import INPLACE_EAGER
-    from emolabel.inference.classifier import EAGER_ATTENTION_MAX_TOKENS
 
     switching = EmotionClassifier.load(tiny_model_dir, device="cpu", precision="fp32")
     fixed = EmotionClassifier.load(tiny_model_dir, device="cpu", precision="fp32")
@@ -375,14 +375,14 @@ def test_onednn_cache_caps_are_defaults_the_user_can_override() -> None:
 def test_auto_picks_bf16_only_where_it_is_fast(
     monkeypatch: pytest.MonkeyPatch, flags: str, vendor: str, fast: bool
 ) -> None:
-    import emolabel.inference.classifier as classifier_module
+    import emolabel.inference.devices as devices
 
     fields = {"flags": flags, "vendor_id": vendor}
-    monkeypatch.setattr(classifier_module, "_cpuinfo_field", lambda name: fields.get(name, ""))
-    monkeypatch.setattr(classifier_module, "cpu_supports_bf16", lambda: "avx512_bf16" in flags)
-    assert classifier_module.cpu_bf16_is_fast() is fast
+    monkeypatch.setattr(devices, "_cpuinfo_field", lambda name: fields.get(name, ""))
+    monkeypatch.setattr(devices, "cpu_supports_bf16", lambda: "avx512_bf16" in flags)
+    assert devices.cpu_bf16_is_fast() is fast
     expected = "bf16" if fast else "fp32"
-    assert classifier_module.resolve_precision("auto", "cpu") == expected
+    assert devices.resolve_precision("auto", "cpu") == expected
 
 
 def test_compile_with_int8_is_refused(tiny_model_dir: Path) -> None:

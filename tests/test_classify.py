@@ -22,9 +22,10 @@ def test_stdin_lines_tsv(tiny_model_dir: Path) -> None:
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert len(lines) == 3
-    label, confidence, text = lines[0].split("\t")
+    label, confidence, emotions, text = lines[0].split("\t")
     assert label in EMOTIONS and 0 < float(confidence) <= 1 and text == "i am happy"
-    assert lines[1] == "\t\t"
+    assert emotions == label  # a single-label model: exactly [top label]
+    assert lines[1] == "\t\t\t"
     assert lines[2].endswith("\ti am sad")
 
 
@@ -36,6 +37,7 @@ def test_arguments_jsonl(tiny_model_dir: Path) -> None:
     rows = [json.loads(line) for line in result.output.splitlines()]
     assert [r["text"] for r in rows] == ["one", "two"]
     assert all(list(r["scores"]) == EMOTIONS for r in rows)
+    assert all(r["emotions"] == [r["label"]] for r in rows)
     assert all(abs(sum(r["scores"].values()) - 1) < 1e-3 for r in rows)
 
 

@@ -3,6 +3,7 @@ resume refusals that name what changed, honest rows/s after a resume (issue 18).
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import stat
@@ -93,7 +94,7 @@ def test_kill_9_releases_the_lock_so_resume_works(tmp_path: Path, tiny_model_dir
         cli(str(src), "-o", str(out), *args, "--resume"), env=ENV, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
-    assert pq.read_table(out).column("id").to_pylist() == list(range(6000))
+    assert pq.read_table(out).column("id").to_pylist() == [str(i) for i in range(6000)]
     assert not parts.exists()
 
 
@@ -152,16 +153,17 @@ def test_failed_run_without_finished_chunks_leaves_nothing(
 def test_failed_run_with_finished_chunks_keeps_them_and_says_so(
     tmp_path: Path, classifier: EmotionClassifier
 ) -> None:
-    src = corpus(tmp_path / "in.csv", 450)
+    src = corpus(tmp_path / "in.csv", 6000)  # ~400 KB: the bad row is many read blocks in
     with open(src, "a", encoding="utf-8") as f:
         f.write("9999,one,field,too,many\n")
     out = tmp_path / "out.parquet"
     with pytest.raises(EmolabelError) as info:
-        annotate(src, out, model=classifier, chunk_rows=100)
+        annotate(src, out, model=classifier, chunk_rows=500)
     message = str(info.value)
-    assert "line 452" in message
-    assert "4 finished chunk(s) are kept" in message and str(parts_dir_for(out)) in message
-    assert len(list(parts_dir_for(out).glob("part-*.parquet"))) == 4
+    assert "line 6002" in message and "\n" not in message
+    kept = len(list(parts_dir_for(out).glob("part-*.parquet")))
+    assert kept >= 1
+    assert f"{kept} finished chunk(s) are kept in {parts_dir_for(out)}" in message
     assert not out.exists()
 
 
@@ -215,3 +217,20 @@ def test_rows_per_second_after_resume_counts_only_rows_labelled_now(
     assert summary.rows == 1000 and summary.resumed_rows == 400
     assert summary.rows_per_s == pytest.approx(600 / summary.elapsed_s)
     assert summary.to_dict()["rows_per_s"] == pytest.approx(600 / summary.elapsed_s)
+
+
+def test_delimiter_option_reads_a_semicolon_csv(tmp_path: Path, tiny_model_dir: Path) -> None:
+    src = tmp_path / "semi.csv"
+    src.write_text("text;likes\ni am happy, really;12\nso sad;3\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = subprocess.run(
+        cli(str(src), "-o", str(out), "-m", str(tiny_model_dir), "--delimiter", ";", "-q"),
+        env=ENV,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["text"] for r in rows] == ["i am happy, really", "so sad"]
+    assert [r["likes"] for r in rows] == ["12", "3"]  # CSV columns stay strings
+    assert all(r["emotion"] for r in rows)

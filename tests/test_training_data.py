@@ -10,6 +10,7 @@ import pytest
 
 from emolabel.errors import EmolabelError
 from emolabel.training import data as training_data
+from emolabel.training import hub_datasets
 from emolabel.training.data import (
     DAIR_AI_EMOTION_LABELS,
     load_labelled_split,
@@ -166,7 +167,7 @@ def test_hub_dataset_uses_classlabel_names(monkeypatch: pytest.MonkeyPatch) -> N
 
         return datasets.DatasetDict({"train": make(24), "validation": make(12), "test": make(6)})
 
-    monkeypatch.setattr(training_data, "hub_reachable", lambda timeout=3.0: True)
+    monkeypatch.setattr(hub_datasets, "hub_reachable", lambda timeout=3.0: True)
     monkeypatch.setattr(datasets, "load_dataset", fake_load)
     data = load_training_data("dair-ai/emotion")
     assert data.labels == list(DAIR_AI_EMOTION_LABELS)
@@ -223,10 +224,16 @@ def test_detects_other_column_names_and_honours_overrides(tmp_path: Path) -> Non
     assert all(t.startswith("a much longer column") for t in texts_of(data, "train"))
 
 
-def test_two_unnamed_columns_are_text_and_label(tmp_path: Path) -> None:
+def test_two_unnamed_string_columns_are_ambiguous_as_for_annotate(tmp_path: Path) -> None:
+    # Behaviour change (issue 14): train uses annotate's text-column rule, which refuses two
+    # string columns with no well-known name instead of guessing the longer one.
     frame = pl.DataFrame({"sentence_body": [t for t, _ in ROWS], "y_true": [y for _, y in ROWS]})
     frame.write_parquet(tmp_path / "d.parquet")
-    data = load_training_data(tmp_path / "d.parquet", val_fraction=0.25)
+    message = error_of(tmp_path / "d.parquet", val_fraction=0.25)
+    assert "cannot tell which column holds the text" in message and "--text-column" in message
+    data = load_training_data(
+        tmp_path / "d.parquet", text_column="sentence_body", val_fraction=0.25
+    )
     assert (data.text_column, data.label_column) == ("sentence_body", "y_true")
 
 
@@ -368,16 +375,14 @@ def test_mixed_ids_and_names(tmp_path: Path) -> None:
     assert "mixes integer ids and label names" in error_of(tmp_path / "d.jsonl")
 
 
-def test_multi_label_and_float_labels(tmp_path: Path) -> None:
-    (tmp_path / "d.jsonl").write_text(json.dumps({"text": "aa", "label": ["joy", "love"]}))
-    assert "d.jsonl line 1" in error_of(tmp_path / "d.jsonl")
+def test_float_labels(tmp_path: Path) -> None:
     pl.DataFrame({"text": ["aa", "bb"], "label": [0.5, 1.0]}).write_csv(tmp_path / "f.csv")
-    assert "f.csv row 1: label 0.5 is not a class" in error_of(tmp_path / "f.csv")
+    assert "f.csv:2: label 0.5 is not a class" in error_of(tmp_path / "f.csv")
 
 
 def test_invalid_json_line(tmp_path: Path) -> None:
     (tmp_path / "d.jsonl").write_text('{"text": "a", "label": "joy"}\n{broken\n')
-    assert "d.jsonl:2 is not valid JSON" in error_of(tmp_path / "d.jsonl")
+    assert "d.jsonl line 2: malformed JSON" in error_of(tmp_path / "d.jsonl")  # io's message
 
 
 def test_not_utf8(tmp_path: Path) -> None:
@@ -414,7 +419,7 @@ def test_bad_val_fraction(tmp_path: Path) -> None:
 
 def test_hub_unreachable_names_local_alternative(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-    monkeypatch.setattr(training_data, "hub_reachable", lambda timeout=3.0: False)
+    monkeypatch.setattr(hub_datasets, "hub_reachable", lambda timeout=3.0: False)
     message = error_of("dair-ai/emotion")
     assert "cannot reach the Hugging Face hub" in message and "--data ./emotion/" in message
 
@@ -425,10 +430,12 @@ def test_hub_load_failure_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(name: str) -> None:
         raise ConnectionError("Couldn't reach 'owner/missing' on the Hub\nsecond line")
 
-    monkeypatch.setattr(training_data, "hub_reachable", lambda timeout=3.0: True)
+    monkeypatch.setattr(hub_datasets, "hub_reachable", lambda timeout=3.0: True)
     monkeypatch.setattr(datasets, "load_dataset", broken)
     message = error_of("owner/missing")
-    assert message.startswith("could not load hub dataset owner/missing: Couldn't reach")
+    # issue 18: the missing local path is named before anything about the hub
+    assert message.startswith("--data owner/missing: no such file or folder here")
+    assert "could not load hub dataset owner/missing: Couldn't reach" in message
 
 
 def test_evaluation_split_missing(tmp_path: Path) -> None:

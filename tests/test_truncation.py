@@ -95,7 +95,7 @@ def test_precut_without_spaces_falls_back_to_a_hard_cut() -> None:
 
 
 def test_ten_megabyte_text_encodes_fast(tiny_model_dir: Path) -> None:
-    from emolabel.inference.classifier import EmotionClassifier
+    from emolabel.inference import EmotionClassifier
 
     clf = EmotionClassifier.load(tiny_model_dir, device="cpu", precision="fp32")
     head, tail = _long_text(800, seed=1), _long_text(800, seed=2)
@@ -110,7 +110,7 @@ def test_ten_megabyte_text_encodes_fast(tiny_model_dir: Path) -> None:
     assert encoded.truncated.tolist() == [True, False]
     # WordPiece splits at spaces, so the full text's first and last ids are the head's and
     # the tail's own: the kept ids must be exactly those.
-    head_ids, tail_ids = clf._tokenize([head, tail])
-    content = encoded.ids[0][len(clf._prefix) : clf.max_length - len(clf._suffix)]
+    head_ids, tail_ids = clf.encoder.tokenize([head, tail])
+    content = encoded.ids[0][len(clf.encoder.prefix) : clf.max_length - len(clf.encoder.suffix)]
     assert content[: clf.head_tokens] == head_ids[: clf.head_tokens]
     assert content[clf.head_tokens :] == tail_ids[-(clf.content_tokens - clf.head_tokens) :]

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from emolabel.annotation.schema import OutputColumns
-from emolabel.inference.classifier import EmotionClassifier
+from emolabel.inference import EmotionClassifier
 from emolabel.io import text_values
 
 
@@ -48,7 +48,7 @@ def predict_chunk(
     columns: OutputColumns,
     batch_tokens: int | None,
 ) -> pa.RecordBatch:
-    """Score a prepared chunk and append emotion, confidence, score_* and truncated."""
+    """Score a prepared chunk and append emotion, confidence, emotions, score_*, truncated."""
     n = chunk.batch.num_rows
     proba = classifier.predict_proba_encoded(chunk.ids, batch_tokens=batch_tokens)
     scores = np.zeros((n, len(classifier.labels)), dtype=np.float32)
@@ -58,10 +58,11 @@ def predict_chunk(
     truncated = np.zeros(n, dtype=bool)
     truncated[chunk.valid] = chunk.truncated
     mask = ~chunk.valid
-    emotion = pc.take(pa.array(classifier.labels, pa.string()), pa.array(best, mask=mask))
+    names = pa.array(classifier.labels, pa.string())
     arrays = [
-        emotion,
+        pc.take(names, pa.array(best, mask=mask)),
         pa.array(confidence, pa.float32(), mask=mask),
+        emotions_column(classifier, proba, chunk.valid, names),
         *[pa.array(scores[:, j], pa.float32(), mask=mask) for j in range(scores.shape[1])],
         pa.array(truncated, pa.bool_(), mask=mask),
     ]
@@ -69,6 +70,23 @@ def predict_chunk(
     for f, array in zip(columns.fields(), arrays, strict=True):
         out = out.append_column(f, array)
     return out
+
+
+def emotions_column(
+    classifier: EmotionClassifier, proba: np.ndarray, valid: np.ndarray, names: pa.Array
+) -> pa.ListArray:
+    """list<string> per row from the classifier's emotion rule; null where the text is empty.
+
+    Built from offsets and label ids (the Arrow list layout), so no per-row Python.
+    """
+    offsets, ids = classifier.emotion_indices(proba)
+    lengths = np.zeros(len(valid), dtype=np.int32)
+    lengths[valid] = np.diff(offsets)
+    all_offsets = np.zeros(len(valid) + 1, dtype=np.int32)
+    np.cumsum(lengths, out=all_offsets[1:])
+    return pa.ListArray.from_arrays(
+        pa.array(all_offsets), pc.take(names, pa.array(ids)), mask=pa.array(~valid)
+    )
 
 
 def label_batch(

@@ -14,7 +14,8 @@ import select
 from collections.abc import Iterable, Iterator
 from typing import IO
 
-from emolabel.inference.classifier import EmotionClassifier
+from emolabel.inference import EmotionClassifier
+from emolabel.io.formats import LIST_SEPARATOR
 
 MAX_LINES_PER_BATCH = 256
 
@@ -76,7 +77,11 @@ def format_lines(
     output_format: str = "tsv",
     batch_tokens: int | None = None,
 ) -> list[str]:
-    """One output line per input text; empty texts keep their line with empty fields."""
+    """One output line per input text; empty texts keep their line with empty fields.
+
+    tsv: label, confidence, emotions (joined by LIST_SEPARATOR, as in annotate's CSV/TSV
+    output), then the text last, so a text holding tabs cannot shift the other fields.
+    """
     keep = [i for i, t in enumerate(texts) if t.strip()]
     predictions = dict(
         zip(
@@ -93,10 +98,15 @@ def format_lines(
                 "text": text,
                 "label": p.label if p else None,
                 "confidence": round(p.confidence, 6) if p else None,
+                "emotions": p.emotions if p else None,
                 "scores": {k: round(v, 6) for k, v in p.scores.items()} if p else None,
                 "truncated": p.truncated if p else None,
             }
             lines.append(json.dumps(record, ensure_ascii=False))
         else:
-            lines.append(f"{p.label}\t{p.confidence:.4f}\t{text}" if p else f"\t\t{text}")
+            lines.append(
+                f"{p.label}\t{p.confidence:.4f}\t{LIST_SEPARATOR.join(p.emotions)}\t{text}"
+                if p
+                else f"\t\t\t{text}"
+            )
     return lines

@@ -6,13 +6,11 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any, get_args
 
 from emolabel.errors import EmolabelError
-from emolabel.inference.classifier import DEFAULT_HEAD_TOKENS
+from emolabel.inference.devices import DEFAULT_HEAD_TOKENS, Precision
 from emolabel.io.formats import EncodingErrors, InputFormat, OnError, OutputFormat
-
-Precision = Literal["auto", "fp32", "bf16", "fp16", "int8"]  # until inference's devices.py
 
 DEFAULT_CHUNK_ROWS = 4096
 DEFAULT_SOURCE_COLUMN = "source"
@@ -68,10 +66,6 @@ class AnnotateOptions:
             raise EmolabelError("--batch-tokens must be positive")
         if self.threshold is not None and not 0.0 <= self.threshold <= 1.0:
             raise EmolabelError(f"--threshold {self.threshold} must be between 0 and 1")
-        if self.delimiter is not None and len(self.delimiter) != 1:
-            raise EmolabelError(
-                f"--delimiter {self.delimiter!r} must be one character (e.g. ';' or '|')"
-            )
         if not self.source_column:
             raise EmolabelError("--source-column must be a non-empty column name")
         return self

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from emolabel.errors import EmolabelError
 from emolabel.io import output_format
+from emolabel.io.formats import STDOUT_FORMATS
 
 STDIO = "-"
-STDOUT_FORMATS = ("jsonl", "csv", "tsv")
 
 
 @dataclass(frozen=True)
@@ -37,10 +37,10 @@ def output_target(
 ) -> OutputTarget:
     """Check `-o` before anything is read or loaded: format, folder, existing file."""
     if str(output) == STDIO:
-        fmt = format_name or "jsonl"
-        if fmt not in STDOUT_FORMATS:
+        fmt, gzipped = output_format(STDIO, format_name)
+        if fmt not in STDOUT_FORMATS or gzipped:
             raise EmolabelError(
-                f"-o - writes {', '.join(STDOUT_FORMATS)} to stdout, not {fmt}: "
+                f"-o - writes {', '.join(STDOUT_FORMATS)} (uncompressed) to stdout, not {fmt}: "
                 "pass --output-format jsonl or csv, or write parquet to a file"
             )
         return OutputTarget(None, fmt, False)

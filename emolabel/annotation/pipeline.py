@@ -48,8 +48,8 @@ from emolabel.annotation.schema import OutputColumns, output_schema
 from emolabel.annotation.summary import AnnotationSummary
 from emolabel.errors import EmolabelError, Interrupted
 from emolabel.events import Events
+from emolabel.inference import AGREEMENT_SAMPLE_ROWS, EmotionClassifier
 from emolabel.inference.allocator import release_free_memory
-from emolabel.inference.classifier import AGREEMENT_SAMPLE_ROWS, EmotionClassifier
 from emolabel.io import CorpusReader, CorpusWriter, RowError, open_corpus, rechunk
 
 Inputs = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
@@ -146,7 +146,7 @@ def open_inputs(inputs: Inputs, opts: AnnotateOptions) -> CorpusReader:
     if single is None:
         extra["source_column"] = opts.source_column
     reader = open_corpus(
-        single if single is not None else [str(p) for p in inputs],  # type: ignore[union-attr,arg-type,unused-ignore]
+        single if single is not None else [str(p) for p in inputs],  # type: ignore[union-attr,unused-ignore]
         format=opts.input_format,
         text_column=opts.text_column,
         batch_rows=opts.chunk_rows,
@@ -197,8 +197,14 @@ def _load_run(
             max_length=opts.max_length,
             head_tokens=opts.head_tokens,
             compile=opts.compile,
+            threshold=opts.threshold,
         )
     )
+    if isinstance(model, EmotionClassifier) and opts.threshold is not None:
+        raise EmolabelError(
+            "threshold= cannot change a loaded EmotionClassifier: load it with "
+            "EmotionClassifier.load(..., threshold=X) instead"
+        )
     columns = OutputColumns.for_labels(classifier.labels, opts.prefix)
     schema = output_schema(reader.schema, columns, ", ".join(reader.files))
     budget = opts.batch_tokens or classifier.default_batch_tokens()
@@ -225,6 +231,7 @@ def _manifest(run: _Run) -> dict[str, Any]:
             "on_error": opts.on_error,
             "delimiter": opts.delimiter,
             "source_column": opts.source_column,
+            "thresholds": [round(float(t), 6) for t in clf.thresholds],
         },
     }
 
@@ -316,7 +323,7 @@ def _annotate_streamed(
         tmp = temporary_path(path) if path is not None else None
         try:
             with CorpusWriter(
-                tmp if tmp is not None else STDIO,  # type: ignore[arg-type]
+                tmp if tmp is not None else STDIO,
                 target.format,
                 run.schema,
                 gzipped=target.gzipped,
@@ -330,8 +337,6 @@ def _annotate_streamed(
             raise Interrupted(
                 "interrupted: nothing is kept (a run from stdin or to stdout cannot be resumed)"
             ) from None
-        except BrokenPipeError:
-            raise
         except OSError as exc:
             raise EmolabelError(f"cannot write {target}: {exc.strerror or exc}") from None
         finally:

@@ -16,6 +16,7 @@ class OutputColumns:
 
     emotion: str
     confidence: str
+    emotions: str
     scores: list[str]
     truncated: str
 
@@ -24,17 +25,19 @@ class OutputColumns:
         return cls(
             emotion=f"{prefix}emotion",
             confidence=f"{prefix}confidence",
+            emotions=f"{prefix}emotions",
             scores=[f"{prefix}score_{label}" for label in labels],
             truncated=f"{prefix}truncated",
         )
 
     def names(self) -> list[str]:
-        return [self.emotion, self.confidence, *self.scores, self.truncated]
+        return [self.emotion, self.confidence, self.emotions, *self.scores, self.truncated]
 
     def fields(self) -> list[pa.Field]:
         return [
             pa.field(self.emotion, pa.string()),
             pa.field(self.confidence, pa.float32()),
+            pa.field(self.emotions, pa.list_(pa.string())),
             *[pa.field(name, pa.float32()) for name in self.scores],
             pa.field(self.truncated, pa.bool_()),
         ]

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -60,13 +58,6 @@ from emolabel.errors import EmolabelError
     "for inputs that already have such columns.",
 )
 @model_options
-@click.option(
-    "--threshold",
-    type=click.FloatRange(0.0, 1.0),
-    default=DEFAULTS.threshold,
-    help="Score every label must reach to be listed in `emotions` (multi-label models). "
-    "Default: the thresholds stored with the model, else 0.5.",
-)
 @click.option(
     "--delimiter",
     default=DEFAULTS.delimiter,
@@ -184,6 +175,7 @@ def command(
     """
     from emolabel.annotation.pipeline import annotate
     from emolabel.cli.render import AnnotateProgress, render_annotation_summary
+    from emolabel.io import OutputClosed
 
     opts = AnnotateOptions(compile=compile_model, **options).checked()
     if engine == "ray":
@@ -213,11 +205,8 @@ def command(
                 options=opts,
                 events=None if quiet else AnnotateProgress(),
             )
-        except BrokenPipeError:
-            # The reader of -o - went away (e.g. `| head`): a normal end for a pipeline.
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            sys.exit(0)
+        except OutputClosed:
+            return  # the reader of -o - went away (e.g. `| head`): a normal end for a pipeline
     if summary_json is not None:
         summary_json.write_text(json.dumps(summary.to_dict(), indent=2) + "\n", encoding="utf-8")
     if not quiet:

@@ -18,7 +18,8 @@ from emolabel.cli.options import model_options
     type=click.Choice(["tsv", "jsonl"]),
     default="tsv",
     show_default=True,
-    help="tsv: label<TAB>confidence<TAB>text; jsonl: one JSON object with all class scores.",
+    help="tsv: label<TAB>confidence<TAB>emotions (joined by |)<TAB>text; jsonl: one JSON "
+    "object with the emotions list and all class scores.",
 )
 @model_options
 def command(
@@ -30,6 +31,7 @@ def command(
     max_length: int | None,
     head_tokens: int,
     batch_tokens: int | None,
+    threshold: float | None,
     compile_model: bool,
 ) -> None:
     """Label TEXTS, or each line of stdin when none are given; one output line per input.
@@ -43,7 +45,7 @@ def command(
     fp32 on the first 1,000 texts.
     """
     from emolabel.annotation.line_mode import format_lines, iter_line_batches
-    from emolabel.inference.classifier import AGREEMENT_SAMPLE_ROWS, EmotionClassifier
+    from emolabel.inference import AGREEMENT_SAMPLE_ROWS, EmotionClassifier
 
     if not texts and sys.stdin.isatty():
         raise click.UsageError("give texts as arguments or pipe lines into stdin")
@@ -54,6 +56,7 @@ def command(
         max_length=max_length,
         head_tokens=head_tokens,
         compile=compile_model,
+        threshold=threshold,
     )
     batches = [list(texts)] if texts else iter_line_batches(sys.stdin.buffer)
     out = sys.stdout

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from emolabel.inference.truncation import DEFAULT_HEAD_TOKENS
+
 
 @click.command("evaluate")
 @click.argument("model", metavar="MODEL")
@@ -49,7 +51,9 @@ import click
     default=None,
     help="Tokens per text incl. special tokens. Default: the model's, capped at 512.",
 )
-@click.option("--head-tokens", type=click.IntRange(min=0), default=128, show_default=True)
+@click.option(
+    "--head-tokens", type=click.IntRange(min=0), default=DEFAULT_HEAD_TOKENS, show_default=True
+)
 @click.option(
     "--batch-tokens",
     type=click.IntRange(min=1),

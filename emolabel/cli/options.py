@@ -7,11 +7,15 @@ from typing import Any, TypeVar
 
 import click
 
+from emolabel.inference.devices import PRECISIONS
+from emolabel.inference.truncation import DEFAULT_HEAD_TOKENS
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def model_options(func: F) -> F:
-    """--model, --device, --precision, --max-length, --head-tokens, --batch-tokens, --compile."""
+    """--model, --device, --precision, --max-length, --head-tokens, --batch-tokens, --threshold,
+    --compile."""
     options = [
         click.option(
             "--model",
@@ -29,7 +33,7 @@ def model_options(func: F) -> F:
         ),
         click.option(
             "--precision",
-            type=click.Choice(["auto", "fp32", "bf16", "fp16", "int8"]),
+            type=click.Choice(PRECISIONS),
             default="auto",
             show_default=True,
             help="auto = fp16/bf16 on GPU, bf16 on CPUs where it is fast (AMX, AMD Zen 4+), "
@@ -45,7 +49,7 @@ def model_options(func: F) -> F:
         click.option(
             "--head-tokens",
             type=click.IntRange(min=0),
-            default=128,
+            default=DEFAULT_HEAD_TOKENS,
             show_default=True,
             help="Long texts keep this many first tokens plus the last "
             "(max-length - 2 - head) tokens.",
@@ -56,6 +60,16 @@ def model_options(func: F) -> F:
             default=None,
             help="Token budget per batch (rows x padded length). Default: 2048 on CPU, "
             "65536 on GPU.",
+        ),
+        click.option(
+            "--threshold",
+            type=click.FloatRange(0, 1),
+            default=None,
+            metavar="FLOAT",
+            help="Multi-label models: a label is among a text's emotions when its score reaches "
+            "this, for every label. Default: the model's per-label thresholds (tuned by "
+            "`emolabel train`, in emolabel.json), else 0.5. Single-label models: emotions is "
+            "the top label.",
         ),
         click.option(
             "--compile",

@@ -100,6 +100,12 @@ def render_annotation_summary(
     if summary.rejected:
         facts.add_row("rejected (malformed)", f"{summary.rejected:,}")
     facts.add_row("truncated", f"{summary.truncated:,}")
+    if summary.resumed_chunks:
+        facts.add_row(
+            "resumed",
+            f"{summary.resumed_rows:,} rows ({summary.resumed_chunks} chunks) from the "
+            "interrupted run; rows/s counts only the rows labelled now",
+        )
     facts.add_row("elapsed", f"{summary.elapsed_s:.1f} s ({summary.rows_per_s:,.0f} rows/s)")
     facts.add_row("model", summary.model)
     facts.add_row("device", f"{summary.device} ({summary.precision})")
@@ -161,15 +167,23 @@ class TrainingProgress:
             f"{len(data.labels)} labels ({escape(', '.join(data.labels))}); "
             f"validation: {escape(data.validation_from)}"
         )
+        for line in data.detected:  # layout and label kind, as detected
+            self._line(f"  detected: {escape(line)}")
         for name, stats in data.stats.items():
             dropped = {
                 "empty texts": stats.dropped_empty_text,
                 "missing labels": stats.dropped_missing_label,
+                "unreadable labels": stats.dropped_bad_label,
                 "duplicate rows": stats.dropped_duplicates,
             }
             dropped_text = ", ".join(f"{n:,} {what}" for what, n in dropped.items() if n)
             if dropped_text:
                 self._line(f"  {name}: dropped {dropped_text}")
+            if stats.merged_duplicates:
+                self._line(
+                    f"  {name}: {stats.merged_duplicates:,} repeated text(s) with different "
+                    "label sets merged into one row (union of the labels)"
+                )
             if stats.conflicting_texts:
                 examples = "; ".join(stats.conflict_examples[:2])
                 self._line(

@@ -8,6 +8,10 @@ from pathlib import Path
 
 import click
 
+from emolabel.inference.truncation import DEFAULT_HEAD_TOKENS
+from emolabel.training.data_options import data_default
+from emolabel.training.labels import BUILTIN_LABEL_MAPS
+
 PRESET_HELP = (
     "minilm (default, bundled), distilbert, bert-base, bert-tiny, bert-mini, "
     "bert-small, roberta-base"
@@ -15,15 +19,65 @@ PRESET_HELP = (
 
 
 @click.command("train")
+# --- data options (owner: data; defaults read from load_training_data) ---------------------
 @click.option(
     "--data",
     "-d",
-    default="dair-ai/emotion",
+    multiple=True,
+    default=[data_default("sources")],
     show_default=True,
     metavar="FILE|DIR|HUB_ID",
-    help="A CSV/TSV/JSONL/parquet/text;label file, a folder of train/val/test files "
-    "(TweetEval *_text.txt/*_labels.txt with mapping.txt too), or a hub dataset id.",
+    help="A CSV/TSV/JSONL/JSON/parquet file (gzipped too), a text;label file, a folder of "
+    "train/val/test files (TweetEval *_text.txt/*_labels.txt + mapping.txt; GoEmotions "
+    "header-less TSV + emotions.txt), or a hub dataset id. Give it several times to train "
+    "on the union (each source keeps its own validation split).",
 )
+@click.option(
+    "--label-map",
+    default=data_default("label_map"),
+    metavar="FILE|NAME",
+    help='Merge or rename labels while reading: a JSON file {"group": ["label", ...]} '
+    "(the format of GoEmotions' ekman_mapping.json) or a built-in map "
+    f"({', '.join(BUILTIN_LABEL_MAPS)}: GoEmotions' Ekman groups + neutral; also maps "
+    "dair-ai's love and TweetEval's optimism to joy). Labels not named keep their name.",
+)
+@click.option(
+    "--unmapped-labels",
+    type=click.Choice(["keep", "drop"]),
+    default=data_default("unmapped_labels"),
+    show_default=True,
+    help="With --label-map: keep labels the map does not name as their own classes, or drop "
+    "them (a row left with none is an error, or dropped with --on-error skip).",
+)
+@click.option(
+    "--label-separator",
+    default=data_default("label_separator"),
+    metavar="SEP",
+    help="Split CSV/TSV label cells on SEP into several labels (e.g. ','). "
+    "Default: one label a cell (JSONL/parquet lists are always lists).",
+)
+@click.option(
+    "--label-names",
+    default=data_default("label_names"),
+    type=click.Path(dir_okay=False),
+    help="File naming integer label ids (id<TAB>name or one name a line). "
+    "Default: mapping.txt / labels.txt / emotions.txt beside the data.",
+)
+@click.option(
+    "--multi-label/--single-label",
+    default=data_default("multi_label"),
+    help="Force a multi-label (sigmoid) head, or refuse rows with several labels. "
+    "Default: multi-label when any row has more than one label.",
+)
+@click.option(
+    "--on-error",
+    type=click.Choice(["fail", "skip"]),
+    default=data_default("on_error"),
+    show_default=True,
+    help="Rows with unreadable labels (empty lists, unknown ids, all labels unknown to the "
+    "map): stop with file and line, or drop and count them.",
+)
+# --- end of data options ---------------------------------------------------------------------
 @click.option(
     "--output",
     "-o",
@@ -114,7 +168,7 @@ PRESET_HELP = (
 @click.option(
     "--head-tokens",
     type=click.IntRange(min=0),
-    default=128,
+    default=DEFAULT_HEAD_TOKENS,
     show_default=True,
     help="Long texts keep this many first tokens plus the last ones (as annotate).",
 )
@@ -155,7 +209,12 @@ PRESET_HELP = (
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr.")
 def command(
-    output: str, quiet: bool, overwrite: bool, resume: bool, data: str, **options: object
+    output: str,
+    quiet: bool,
+    overwrite: bool,
+    resume: bool,
+    data: tuple[str, ...],
+    **options: object,
 ) -> None:
     """Fine-tune an emotion classifier and write a model folder for annotate and pipeline.
 
@@ -174,7 +233,7 @@ def command(
     )
     with TrainingProgress(quiet=quiet) as progress:
         result = train(
-            data,
+            data[0] if len(data) == 1 else list(data),
             output,
             overwrite=overwrite,
             resume=resume,

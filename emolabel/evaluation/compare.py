@@ -30,7 +30,7 @@ from emolabel import __version__
 from emolabel.errors import EmolabelError
 from emolabel.evaluation.evaluate import label_ids
 from emolabel.evaluation.metrics import classification_metrics, save_confusion_matrix_plot
-from emolabel.inference.classifier import EmotionClassifier, check_model_folder, resolve_device
+from emolabel.inference import EmotionClassifier, check_model_folder, resolve_device
 from emolabel.training.data import DEFAULT_HUB_DATASET, label_counts, load_training_data
 from emolabel.training.trainer import (
     MODEL_INFO_FILE,

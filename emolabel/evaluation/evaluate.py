@@ -23,11 +23,15 @@ from emolabel.evaluation.metrics import (
     save_confusion_matrix_plot,
     save_reliability_plot,
 )
-from emolabel.inference.classifier import BUILTIN_MODELS_DIR, EmotionClassifier
+from emolabel.inference import (
+    BUILTIN_MODELS_DIR,
+    DEFAULT_HEAD_TOKENS,
+    MODEL_INFO_FILE,
+    EmotionClassifier,
+)
 from emolabel.training.data import SplitStats, load_labelled_split
 
 PREDICT_CHUNK = 4096
-MODEL_INFO_FILE = "emolabel.json"
 
 
 @dataclass
@@ -99,7 +103,7 @@ def evaluate(
     device: str = "auto",
     precision: str = "auto",
     max_length: int | None = None,
-    head_tokens: int = 128,
+    head_tokens: int = DEFAULT_HEAD_TOKENS,
     batch_tokens: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> EvaluationReport:

@@ -1,15 +1,15 @@
 """EmotionClassifier: a fine-tuned sequence classifier with fast, exact batched inference.
 
-Owns the tokenizer, the head+tail truncation, device and precision choice, and the
-length-sorted batching, so every caller (annotate, classify, evaluate, the Ray engine,
-benchmarks) gets the same predictions from the same code.
+Owns the model, precision casting and the length-sorted batching, so every caller
+(annotate, classify, evaluate, the Ray engine, benchmarks) gets the same predictions from
+the same code. Tokenizing is TextEncoder's (encoding.py), device and precision choice
+devices.py's, folder checks model_folders.py's.
 """
 
 from __future__ import annotations
 
-import json
+import itertools
 import os
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,209 +21,51 @@ from emolabel.errors import EmolabelError
 from emolabel.inference.allocator import keep_freed_memory
 from emolabel.inference.attention import INPLACE_EAGER, register_inplace_eager
 from emolabel.inference.batching import pad_batch, plan_batches
-from emolabel.inference.truncation import head_tail_truncate, precut_text
+from emolabel.inference.devices import (
+    Device,
+    Precision,
+    resolve_device,
+    resolve_precision,
+    torch_dtype,
+)
+from emolabel.inference.encoding import DEFAULT_HEAD_TOKENS, EncodedTexts, TextEncoder
+from emolabel.inference.model_folders import (
+    DEFAULT_THRESHOLD,
+    MODEL_INFO_FILE,
+    check_vocab_fits,
+    label_thresholds,
+    loading_errors,
+    read_model_info,
+    resolve_model_source,
+)
 
-BUILTIN_MODELS_DIR = Path(__file__).parent.parent / "models"
-DEFAULT_MODEL_NAME = "emotion-minilm"
-DEFAULT_HEAD_TOKENS = 128
-MAX_LENGTH_CAP = 512
 AGREEMENT_SAMPLE_ROWS = 1000  # int8 runs report top-label agreement with fp32 on this many texts
 # CPU batches up to this padded length use eager attention, longer ones SDPA. Measured on
 # MiniLM-L6 with 2k-token batches: in bf16 eager wins at every length (+8% on tweets, +20%
 # at 512 tokens, where SDPA's CPU flash kernel is slow at head size 32); in fp32 and int8
 # SDPA wins from about 32 tokens on.
 EAGER_ATTENTION_MAX_TOKENS = {"bf16": 1 << 20, "fp32": 32, "int8": 32}
-PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")
-HUB_ID_PATTERN = re.compile(r"^[A-Za-z0-9][\w.\-]*(/[\w.\-]+)?$")
 
 
 @dataclass(frozen=True)
 class Prediction:
-    """One text's label, its probability, and every class's probability."""
+    """One text's top label and its score, every class's score, and the labels whose score
+    reaches their threshold (`emotions`, highest first; `[label]` for a single-label model)."""
 
     label: str
     confidence: float
     scores: dict[str, float]
     truncated: bool
-
-
-@dataclass(frozen=True)
-class EncodedTexts:
-    """Token ids with special tokens added and truncation applied, one list per text."""
-
-    ids: list[list[int]]
-    truncated: np.ndarray
-
-
-def builtin_model_dir(name: str = DEFAULT_MODEL_NAME) -> Path:
-    return BUILTIN_MODELS_DIR / name
-
-
-def resolve_model_source(model: str | os.PathLike[str] | None) -> str:
-    """Turn a --model value into a checked local folder or a hub id.
-
-    None means the built-in model. A value that names an existing path must be a usable
-    folder; anything else that looks like `owner/name` or a bare name is a hub id.
-    """
-    if model is None:
-        folder = builtin_model_dir()
-        if not (folder / "config.json").exists():
-            raise EmolabelError(
-                f"no built-in model at {folder}: pass --model MODEL_DIR (a folder written by "
-                "`emolabel train`) or reinstall emolabel"
-            )
-        return str(folder)
-    text = os.fspath(model)
-    path = Path(text).expanduser()
-    if path.exists():
-        check_model_folder(path)
-        return str(path)
-    if (BUILTIN_MODELS_DIR / text / "config.json").exists():
-        return str(BUILTIN_MODELS_DIR / text)
-    if not HUB_ID_PATTERN.match(text):
-        raise EmolabelError(
-            f"model folder not found: {text}: pass a folder written by `emolabel train` "
-            "or a Hugging Face hub id like owner/name"
-        )
-    return text
-
-
-def check_model_folder(path: Path) -> None:
-    """Refuse folders that would load wrongly: no config, no labels, or pickle-only weights."""
-    if not path.is_dir():
-        raise EmolabelError(f"model path is not a folder: {path}: pass a model folder")
-    config_path = path / "config.json"
-    if not config_path.exists():
-        raise EmolabelError(
-            f"{path} has no config.json: pass a Hugging Face model folder "
-            "(one written by `emolabel train` or save_pretrained)"
-        )
-    try:
-        config = json.loads(config_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise EmolabelError(f"{config_path} is not valid JSON ({exc}): fix or re-save it") from None
-    if not config.get("id2label"):
-        raise EmolabelError(
-            f"{config_path} has no id2label: this is not a fine-tuned classifier; "
-            "train one with `emolabel train` or add id2label to its config"
-        )
-    has_safetensors = (
-        any(path.glob("*.safetensors")) or (path / "model.safetensors.index.json").exists()
-    )
-    if not has_safetensors:
-        if any(path.glob("*.bin")) or any(path.glob("*.pt")) or any(path.glob("*.ckpt")):
-            raise EmolabelError(
-                f"{path} holds only pickle weights (*.bin): emolabel loads safetensors only, "
-                "since pickle can run code; convert with "
-                "`AutoModelForSequenceClassification.from_pretrained(dir).save_pretrained(dir)`"
-            )
-        raise EmolabelError(f"{path} has no model.safetensors: pass a complete model folder")
-
-
-def cpu_supports_bf16() -> bool:
-    """True on CPUs with native bf16 math (AVX512-BF16 or AMX): bf16 runs there at all."""
-    import torch
-
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported()) and _cpu_flag("avx512_bf16")
-    except (AttributeError, RuntimeError):
-        return False
-
-
-def _cpu_flag(flag: str) -> bool:
-    """Whether /proc/cpuinfo lists `flag` or the AMX bf16 unit (which implies bf16 math)."""
-    flags = _cpuinfo_field("flags").split()
-    return flag in flags or "amx_bf16" in flags
-
-
-def _cpu_vendor() -> str:
-    return _cpuinfo_field("vendor_id").strip()
-
-
-def _cpuinfo_field(name: str) -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
-            for line in f:
-                key, _, value = line.partition(":")
-                if key.strip() == name:
-                    return value
-    except OSError:
-        pass
-    return ""
-
-
-def resolve_device(device: str) -> str:
-    """auto -> cuda, then mps, then cpu; anything else is checked and passed through."""
-    import torch
-
-    device = device.strip().lower()
-    if device == "auto":
-        if torch.cuda.is_available():
-            return "cuda"
-        mps = getattr(torch.backends, "mps", None)
-        if mps is not None and mps.is_available():
-            return "mps"
-        return "cpu"
-    if device.startswith("cuda"):
-        if not torch.cuda.is_available():
-            raise EmolabelError(
-                f"--device {device}: no CUDA GPU is visible to torch; use --device cpu or auto"
-            )
-        if ":" in device:
-            try:
-                index = int(device.split(":", 1)[1])
-            except ValueError:
-                raise EmolabelError(f"--device {device}: write cuda or cuda:N") from None
-            if index >= torch.cuda.device_count():
-                raise EmolabelError(
-                    f"--device {device}: only {torch.cuda.device_count()} GPU(s) visible"
-                )
-        return device
-    if device == "mps":
-        mps = getattr(torch.backends, "mps", None)
-        if mps is None or not mps.is_available():
-            raise EmolabelError("--device mps: MPS is not available here; use --device cpu")
-        return device
-    if device == "cpu":
-        return device
-    raise EmolabelError(f"--device {device}: choose auto, cpu, cuda, cuda:N or mps")
-
-
-def cpu_bf16_is_fast() -> bool:
-    """True where bf16 matrix products beat fp32 on this CPU, so auto picks bf16.
-
-    That takes more than the AVX512-BF16 flag: AMX (Intel Sapphire Rapids and later) or an
-    AMD core (Zen 4/5, where VDPBF16PS runs at twice the fp32 FMA rate). Intel cores with
-    AVX512-BF16 but no AMX (Cooper Lake, or a VM that hides AMX) emulate much of a bf16
-    GEMM and can run it slower than fp32: there auto stays at fp32.
-    """
-    if not cpu_supports_bf16():
-        return False
-    return _cpu_flag("amx_bf16") or _cpu_vendor() == "AuthenticAMD"
-
-
-def resolve_precision(precision: str, device: str) -> str:
-    """auto -> bf16/fp16 on GPU, bf16 on CPUs where bf16 is fast, fp32 otherwise."""
-    import torch
-
-    precision = precision.strip().lower()
-    if precision not in PRECISIONS:
-        raise EmolabelError(f"--precision {precision}: choose one of {', '.join(PRECISIONS)}")
-    if precision == "auto":
-        if device.startswith("cuda"):
-            return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-        if device == "cpu" and cpu_bf16_is_fast():
-            return "bf16"
-        return "fp32"
-    if precision == "int8" and device != "cpu":
-        raise EmolabelError("--precision int8 runs on the CPU only; use --device cpu")
-    if precision == "fp16" and device == "cpu":
-        raise EmolabelError("--precision fp16 is slow or unsupported on CPU; use bf16 or fp32")
-    return precision
+    emotions: list[str]
 
 
 class EmotionClassifier:
-    """Load a model folder or hub id once; predict probabilities for any list of texts."""
+    """Load a model folder or hub id once; score any list of texts.
+
+    Scores are what `transformers.pipeline("text-classification", top_k=None)` gives for the
+    same model: a sigmoid per label for a multi-label model (config `problem_type ==
+    "multi_label_classification"`, or a single label), else a softmax over the labels.
+    """
 
     def __init__(
         self,
@@ -236,27 +78,36 @@ class EmotionClassifier:
         max_length: int | None = None,
         head_tokens: int = DEFAULT_HEAD_TOKENS,
         compile: bool = False,
+        thresholds: np.ndarray | None = None,
     ) -> None:
         import torch
 
         self.model = model
-        self.tokenizer = tokenizer
+        self.encoder = TextEncoder(
+            tokenizer,
+            source=source,
+            config=model.config,
+            max_length=max_length,
+            head_tokens=head_tokens,
+        )
         self.source = source
         self.device = device
         self.precision = precision
         config = model.config
-        self.labels: list[str] = [
-            str(config.id2label[i]) for i in sorted(int(k) for k in config.id2label)
-        ]
-        self.max_length = max_length or default_max_length(tokenizer, config)
-        if self.max_length < 8:
-            raise EmolabelError(f"--max-length {self.max_length} is too small: use 8 or more")
-        self._prefix, self._suffix = _special_token_layout(tokenizer)
-        self.content_tokens = self.max_length - len(self._prefix) - len(self._suffix)
-        self.head_tokens = max(0, min(head_tokens, self.content_tokens))
-        pad_id = tokenizer.pad_token_id
-        self.pad_id = 0 if pad_id is None else int(pad_id)
-        self._backend = _plain_backend(tokenizer)
+        self.labels = model_labels(config)
+        self.pad_id = self.encoder.pad_id
+        self.multi_label = is_multi_label(config, source)
+        self.thresholds: np.ndarray = (
+            np.full(len(self.labels), DEFAULT_THRESHOLD, dtype=np.float32)
+            if thresholds is None
+            else np.asarray(thresholds, dtype=np.float32)
+        )
+        if self.thresholds.shape != (len(self.labels),):
+            raise EmolabelError(
+                f"{len(self.thresholds)} thresholds for {len(self.labels)} labels: "
+                "pass one per label"
+            )
+        self._label_array = np.array(self.labels, dtype=object)
         self._torch_device = torch.device(device)
         # Lengths padded to a multiple of 8 on GPU (tensor-core tiles); on the CPU every
         # padded token costs time (8% on tweets), so none.
@@ -284,21 +135,22 @@ class EmotionClassifier:
         cls,
         model: str | os.PathLike[str] | None = None,
         *,
-        device: str = "auto",
-        precision: str = "auto",
+        device: Device | str = "auto",
+        precision: Precision | str = "auto",
         max_length: int | None = None,
         head_tokens: int = DEFAULT_HEAD_TOKENS,
         compile: bool = False,
+        threshold: float | None = None,
     ) -> EmotionClassifier:
         """Load from a folder (checked first), a built-in name, or a hub id.
 
         Weights load from safetensors only and remote code never runs. `compile=True` runs
         the model through torch.compile (inductor, weights frozen into the graph on the
         CPU): the first batches take tens of seconds to compile, so it pays on large corpora
-        only (benchmarks/README.md says from how many rows).
+        only (benchmarks/README.md says from how many rows). A multi-label model's per-label
+        thresholds come from the folder's emolabel.json (0.5 where it names none);
+        `threshold` replaces them all.
         """
-        import torch
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()
@@ -310,48 +162,45 @@ class EmotionClassifier:
                 "--compile does not combine with --precision int8: use auto, bf16 or fp32"
             )
         local = Path(source).exists()
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(
-                source, trust_remote_code=False, local_files_only=local
+        info = read_model_info(source) if local else {}
+        tokenizer = _load_tokenizer(source, local)
+        hf_model = _load_weights(source, local)
+        check_vocab_fits(tokenizer, hf_model.get_input_embeddings().num_embeddings, source)
+        labels = model_labels(hf_model.config)
+        check_info_agrees(info, hf_model.config, source)
+        thresholds = label_thresholds(info, labels, source=source, threshold=threshold)
+        hf_model = _cast(hf_model, resolved_precision, resolved_device)
+        with loading_errors(source, "model"):
+            clf = cls(
+                hf_model,
+                tokenizer,
+                source=source,
+                device=resolved_device,
+                precision=resolved_precision,
+                max_length=max_length,
+                head_tokens=head_tokens,
+                compile=compile,
+                thresholds=thresholds,
             )
-            # Weights may be stored in fp16 (the built-in model is); compute wants fp32 here,
-            # cast below to the precision the device runs best.
-            hf_model = AutoModelForSequenceClassification.from_pretrained(
-                source,
-                use_safetensors=True,
-                trust_remote_code=False,
-                local_files_only=local,
-                dtype=torch.float32,
-            )
-        except EmolabelError:
-            raise
-        except (OSError, ValueError) as exc:
-            where = "folder" if local else "hub id"
-            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+            clf.check_runs()
+        return clf
+
+    def check_runs(self) -> None:
+        """One forward pass of a full-length row: a model whose config, weights and tokenizer
+        do not fit together fails here, at load, rather than on some row of a corpus."""
+        import torch
+
+        row = self.encoder.prefix + [self.pad_id] * self.content_tokens + self.encoder.suffix
+        ids = torch.tensor([row[: self.max_length]], device=self._torch_device)
+        with torch.inference_mode():
+            logits = self.model(input_ids=ids, attention_mask=torch.ones_like(ids)).logits
+        if tuple(logits.shape) != (1, len(self.labels)):
             raise EmolabelError(
-                f"could not load model {where} {source}: {first_line}; pass a folder written "
-                "by `emolabel train` (hub downloads need network access)"
-            ) from None
-        if not getattr(hf_model.config, "id2label", None):
-            raise EmolabelError(f"model {source} has no id2label: it is not a classifier")
-        hf_model.eval()
-        if resolved_precision == "int8":
-            hf_model = _quantize_int8(hf_model)
-        elif resolved_precision in ("fp16", "bf16"):
-            # Weights in bf16/fp16, not autocast: on the CPU, autocast's per-op casts cost
-            # 10-15% of a MiniLM forward pass for the same top labels (99.9% agreement).
-            hf_model = hf_model.to(_torch_dtype(resolved_precision))
-        hf_model.to(resolved_device)
-        return cls(
-            hf_model,
-            tokenizer,
-            source=source,
-            device=resolved_device,
-            precision=resolved_precision,
-            max_length=max_length,
-            head_tokens=head_tokens,
-            compile=compile,
-        )
+                f"model {self.source} gives {tuple(logits.shape)[-1]} scores for "
+                f"{len(self.labels)} labels: fix id2label in its config.json"
+            )
+        if not bool(torch.isfinite(logits).all()):
+            raise EmolabelError(_non_finite(self.source))
 
     @property
     def name(self) -> str:
@@ -359,32 +208,26 @@ class EmotionClassifier:
         return path.name if path.exists() else self.source
 
     # ----------------------------------------------------------------- encoding
-    def encode(self, texts: Sequence[str]) -> EncodedTexts:
-        """Tokenize and head+tail truncate; texts must be non-empty strings."""
-        budget = self.content_tokens
-        prepared: list[str] = []
-        precut = np.zeros(len(texts), dtype=bool)
-        for i, text in enumerate(texts):
-            short, cut = precut_text(text, budget)
-            prepared.append(short)
-            precut[i] = cut
-        raw_ids = self._tokenize(prepared)
-        truncated = precut.copy()
-        ids: list[list[int]] = []
-        for i, row in enumerate(raw_ids):
-            kept, cut = head_tail_truncate(row, budget, self.head_tokens)
-            truncated[i] |= cut
-            ids.append(self._prefix + kept + self._suffix)
-        return EncodedTexts(ids=ids, truncated=truncated)
+    @property
+    def tokenizer(self) -> Any:
+        return self.encoder.tokenizer
 
-    def _tokenize(self, texts: list[str]) -> list[list[int]]:
-        if not texts:
-            return []
-        if self._backend is not None:
-            encode = getattr(self._backend, "encode_batch_fast", self._backend.encode_batch)
-            return [enc.ids for enc in encode(texts, add_special_tokens=False)]
-        out = self.tokenizer(texts, add_special_tokens=False, truncation=False)
-        return [list(x) for x in out["input_ids"]]
+    @property
+    def max_length(self) -> int:
+        return self.encoder.max_length
+
+    @property
+    def head_tokens(self) -> int:
+        return self.encoder.head_tokens
+
+    @property
+    def content_tokens(self) -> int:
+        """Tokens per text left for content once the special tokens are added."""
+        return self.encoder.content_tokens
+
+    def encode(self, texts: Sequence[str]) -> EncodedTexts:
+        """Tokenize and head+tail truncate (TextEncoder.encode); texts must be non-empty."""
+        return self.encoder.encode(texts)
 
     # ----------------------------------------------------------------- inference
     def predict_proba_encoded(
@@ -410,6 +253,8 @@ class EmotionClassifier:
                 out[batch] = queued()
         if pending is not None:
             out[pending[0]] = pending[1]()
+        if not np.isfinite(out).all():
+            raise EmolabelError(_non_finite(self.source))
         return out
 
     def predict_proba(
@@ -426,16 +271,49 @@ class EmotionClassifier:
             if not isinstance(text, str) or not text.strip():
                 raise EmolabelError(f"text {i} is empty or not a string: pass non-empty texts")
         proba, truncated = self.predict_proba(texts, batch_tokens=batch_tokens)
-        return [self._prediction(row, bool(cut)) for row, cut in zip(proba, truncated, strict=True)]
+        emotions = self.emotions(proba)
+        return [
+            self._prediction(row, bool(cut), labels)
+            for row, cut, labels in zip(proba, truncated, emotions, strict=True)
+        ]
 
-    def _prediction(self, row: np.ndarray, truncated: bool) -> Prediction:
+    def _prediction(self, row: np.ndarray, truncated: bool, emotions: list[str]) -> Prediction:
         best = int(row.argmax())
         return Prediction(
             label=self.labels[best],
             confidence=float(row[best]),
             scores={label: float(p) for label, p in zip(self.labels, row, strict=True)},
             truncated=truncated,
+            emotions=emotions,
         )
+
+    # ----------------------------------------------------------------- emotions
+    def emotion_indices(self, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The `emotions` of each row as (offsets int32 (n+1,), label ids int32): row i's
+        labels are `ids[offsets[i]:offsets[i+1]]`, highest score first, never empty (the top
+        label when none reaches its threshold; only the top label for a single-label model).
+
+        The layout of an Arrow list array, so annotate builds its `emotions` column from it
+        with no per-row Python.
+        """
+        n = scores.shape[0]
+        if not self.multi_label or n == 0:
+            top = scores.argmax(axis=1) if n else np.empty(0, dtype=np.int32)
+            return np.arange(n + 1, dtype=np.int32), top.astype(np.int32)
+        order = np.argsort(-scores, axis=1, kind="stable")
+        passed = np.take_along_axis(scores >= self.thresholds, order, axis=1)
+        passed[:, 0] = True  # the top label, whether or not it reaches its threshold
+        offsets = np.zeros(n + 1, dtype=np.int32)
+        np.cumsum(passed.sum(axis=1), out=offsets[1:])
+        return offsets, order[passed].astype(np.int32)
+
+    def emotions(self, scores: np.ndarray) -> list[list[str]]:
+        """Per row of `scores`, the labels whose score reaches their threshold, highest first;
+        never empty; exactly `[top label]` for a single-label model."""
+        offsets, ids = self.emotion_indices(scores)
+        flat = self._label_array[ids].tolist()
+        bounds = offsets.tolist()
+        return [flat[a:b] for a, b in itertools.pairwise(bounds)]
 
     def fp32_agreement(self, texts: Sequence[str]) -> float:
         """Share of `texts` whose top label matches the same model in fp32 (1.0 for fp32).
@@ -501,8 +379,9 @@ class EmotionClassifier:
         if self._switch_attention:
             self._use_attention(self._eager if longest <= self._eager_max_tokens else "sdpa")
         with torch.inference_mode():
-            logits = self._runner(input_ids=ids_t, attention_mask=mask_t).logits
-            proba = torch.softmax(logits.float(), dim=-1)
+            logits = self._runner(input_ids=ids_t, attention_mask=mask_t).logits.float()
+            # Sigmoid in place: as cheap as the softmax (no extra tensor per batch).
+            proba = logits.sigmoid_() if self.multi_label else torch.softmax(logits, dim=-1)
         if not non_blocking:
             scores = proba.cpu().numpy()
             return lambda: scores
@@ -527,6 +406,50 @@ class EmotionClassifier:
                 raise
             self._eager = "eager"  # an architecture that ignores registered attention
             self.model.set_attn_implementation("eager")
+
+
+def _load_tokenizer(source: str, local: bool) -> Any:
+    from transformers import AutoTokenizer
+
+    with loading_errors(source, "tokenizer"):
+        return AutoTokenizer.from_pretrained(
+            source, trust_remote_code=False, local_files_only=local
+        )
+
+
+def _load_weights(source: str, local: bool) -> Any:
+    """The model in fp32 (stored fp16 weights, as the built-in model's, are cast up)."""
+    import torch
+    from transformers import AutoModelForSequenceClassification
+
+    with loading_errors(source, "model"):
+        model = AutoModelForSequenceClassification.from_pretrained(
+            source,
+            use_safetensors=True,
+            trust_remote_code=False,
+            local_files_only=local,
+            dtype=torch.float32,
+        )
+    if not getattr(model.config, "id2label", None):
+        raise EmolabelError(f"model {source} has no id2label: it is not a classifier")
+    return model.eval()
+
+
+def _cast(model: Any, precision: str, device: str) -> Any:
+    if precision == "int8":
+        model = _quantize_int8(model)
+    elif precision in ("fp16", "bf16"):
+        # Weights in bf16/fp16, not autocast: on the CPU, autocast's per-op casts cost
+        # 10-15% of a MiniLM forward pass for the same top labels (99.9% agreement).
+        model = model.to(torch_dtype(precision))
+    return model.to(device)
+
+
+def _non_finite(source: str) -> str:
+    return (
+        f"model {source} gives NaN or infinite scores: its weights are damaged; re-save the "
+        "model or copy model.safetensors again"
+    )
 
 
 def _quantize_int8(model: Any) -> Any:
@@ -556,53 +479,38 @@ def _compile_model(model: Any, device: str) -> Any:
     on the CPU, inductor freezing folds the weights in and prepacks them for oneDNN."""
     import torch
 
-    options = {"freezing": True} if device == "cpu" else None
+    options: dict[str, str | int | bool | Callable[..., Any]] | None = (
+        {"freezing": True} if device == "cpu" else None
+    )
     return torch.compile(model, dynamic=True, options=options)
 
 
-def default_max_length(tokenizer: Any, config: Any) -> int:
-    """The model's own limit, capped at 512 (tokenizers often report a huge sentinel)."""
-    candidates = [MAX_LENGTH_CAP]
-    tok_max = getattr(tokenizer, "model_max_length", None)
-    if isinstance(tok_max, int) and 0 < tok_max < 1_000_000:
-        candidates.append(tok_max)
-    positions = getattr(config, "max_position_embeddings", None)
-    if isinstance(positions, int) and positions > 0:
-        # RoBERTa-style models reserve padding_idx + 1 positions.
-        offset = (
-            (getattr(config, "pad_token_id", 0) or 0) + 1
-            if "roberta" in str(getattr(config, "model_type", ""))
-            else 0
+def model_labels(config: Any) -> list[str]:
+    """Label names in id order, from a transformers config's id2label."""
+    return [str(config.id2label[i]) for i in sorted(int(k) for k in config.id2label)]
+
+
+def is_multi_label(config: Any, source: str) -> bool:
+    """Sigmoid or softmax, chosen as transformers' TextClassificationPipeline does."""
+    problem_type = getattr(config, "problem_type", None)
+    if problem_type == "regression":
+        raise EmolabelError(
+            f"model {source} is a regression model (problem_type regression), not a classifier: "
+            "pass a classification model"
         )
-        candidates.append(positions - offset)
-    return min(candidates)
+    return problem_type == "multi_label_classification" or len(config.id2label) == 1
 
 
-def _special_token_layout(tokenizer: Any) -> tuple[list[int], list[int]]:
-    """The ids the tokenizer puts before and after a single sequence ([CLS] ... [SEP])."""
-    with_special = list(tokenizer("a")["input_ids"])
-    plain = list(tokenizer("a", add_special_tokens=False)["input_ids"])
-    n = len(plain)
-    for start in range(len(with_special) - n + 1):
-        if with_special[start : start + n] == plain:
-            return with_special[:start], with_special[start + n :]
-    return [], []
-
-
-def _plain_backend(tokenizer: Any) -> Any:
-    """A copy of the fast tokenizer's Rust backend with truncation and padding off."""
-    backend = getattr(tokenizer, "backend_tokenizer", None)
-    if backend is None:
-        return None
-    from tokenizers import Tokenizer
-
-    plain = Tokenizer.from_str(backend.to_str())
-    plain.no_truncation()
-    plain.no_padding()
-    return plain
-
-
-def _torch_dtype(precision: str) -> Any:
-    import torch
-
-    return {"fp16": torch.float16, "bf16": torch.bfloat16, "fp32": torch.float32}[precision]
+def check_info_agrees(info: dict[str, Any], config: Any, source: str) -> None:
+    """emolabel.json's `multi_label` must match the activation config.json implies."""
+    stated = info.get("multi_label")
+    if stated is None:
+        return
+    implied = is_multi_label(config, source)
+    if bool(stated) != implied:
+        raise EmolabelError(
+            f"{Path(source) / MODEL_INFO_FILE} says multi_label {str(bool(stated)).lower()} but "
+            f"config.json's problem_type ({getattr(config, 'problem_type', None)}) means "
+            f"{'sigmoid' if implied else 'softmax'} scores: set config.json's problem_type to "
+            f"{'multi_label_classification' if stated else 'single_label_classification'}"
+        )

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+DEFAULT_HEAD_TOKENS = 128  # the one default: first 128 tokens + the rest from the end
+
 # Characters kept from each end of a very long text before tokenizing. No tokenizer we know
 # packs more than this many characters into one token, so a cut at whitespace this far in
 # keeps the head and tail tokens exact while a 10 MB text tokenizes in milliseconds.

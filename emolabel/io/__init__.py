@@ -8,6 +8,8 @@ text; gzip; encodings; errors that name the file and line) and the output writer
     delimited.py  CSV/TSV     jsonl.py  JSON lines     parquet.py     text.py  plain text
     json_array.py a JSON file holding one array of objects
     inputs.py     resolve_inputs: files, folders, globs, URIs -> the files to read
+    stdin.py      standard input, spooled so readers can start again; sniffing its format
+    many.py       several files as one stream (schemas unioned, a source column)
     corpus.py     open_corpus          table.py  read_table (a whole file, for training data)
     writer.py     CorpusWriter, rechunk
 """
@@ -23,6 +25,7 @@ from emolabel.io.formats import (
     MAX_BLOCK_BYTES,
     ON_ERROR,
     OUTPUT_FORMATS,
+    STDOUT_FORMATS,
     TEXT_COLUMN_NAMES,
     EncodingErrors,
     InputFormat,
@@ -33,8 +36,9 @@ from emolabel.io.formats import (
 )
 from emolabel.io.inputs import resolve_inputs
 from emolabel.io.reader import CorpusReader, RowError
+from emolabel.io.stdin import SNIFFABLE_FORMATS
 from emolabel.io.table import LoadedTable, read_table
-from emolabel.io.writer import CorpusWriter, rechunk
+from emolabel.io.writer import CorpusWriter, OutputClosed, rechunk
 
 __all__ = [
     "DEFAULT_BLOCK_BYTES",
@@ -44,6 +48,8 @@ __all__ = [
     "MAX_BLOCK_BYTES",
     "ON_ERROR",
     "OUTPUT_FORMATS",
+    "SNIFFABLE_FORMATS",
+    "STDOUT_FORMATS",
     "TEXT_COLUMN_NAMES",
     "CorpusReader",
     "CorpusWriter",
@@ -51,6 +57,7 @@ __all__ = [
     "InputFormat",
     "LoadedTable",
     "OnError",
+    "OutputClosed",
     "OutputFormat",
     "RowError",
     "choose_text_column",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Sequence
-from pathlib import Path
 
 import pyarrow as pa
 
@@ -14,7 +13,7 @@ from emolabel.io.formats import TEXT_COLUMN_NAMES
 
 
 def choose_text_column(
-    path: Path | str,
+    path: object,
     schema: pa.Schema,
     requested: str | None,
     string_columns: list[str],
@@ -63,7 +62,7 @@ def string_column_names(schema: pa.Schema) -> list[str]:
     ]
 
 
-def refuse_duplicate_columns(path: Path | str, names: Sequence[str]) -> None:
+def refuse_duplicate_columns(path: object, names: Sequence[str]) -> None:
     """Two columns of one name: which one is the text is a guess, so refuse it."""
     duplicated = [name for name, count in Counter(names).items() if count > 1]
     if duplicated:
@@ -74,7 +73,7 @@ def refuse_duplicate_columns(path: Path | str, names: Sequence[str]) -> None:
         )
 
 
-def text_values(batch: pa.RecordBatch, column: str, path: Path | str) -> list[str | None]:
+def text_values(batch: pa.RecordBatch, column: str, path: object) -> list[str | None]:
     """The text column as Python strings: numbers are stringified, nested values refused."""
     array = batch.column(batch.schema.get_field_index(column))
     kind = array.type

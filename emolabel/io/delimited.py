@@ -6,18 +6,24 @@ from __future__ import annotations
 import codecs
 import io
 from collections.abc import Callable, Generator, Iterator, Sequence
-from pathlib import Path
 from typing import IO, Any
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from emolabel.errors import EmolabelError
-from emolabel.io.columns import choose_text_column, string_column_names
+from emolabel.io.columns import (
+    choose_text_column,
+    refuse_duplicate_columns,
+    string_column_names,
+)
 from emolabel.io.encoding import (
+    Source,
     find_line_starting_with,
     find_lines_starting_with,
     open_binary,
+    reader_path,
+    source_size,
     stream_errors,
     utf8_error,
 )
@@ -74,7 +80,7 @@ class DelimitedFile:
 
     def __init__(
         self,
-        path: Path,
+        path: Source,
         *,
         fmt: str,
         gzipped: bool,
@@ -94,6 +100,7 @@ class DelimitedFile:
         self.encoding_errors = encoding_errors
         self.on_error = on_error
         self.delimiter = delimiter or ("\t" if fmt == "tsv" else ",")
+        self._delimiter_given = delimiter is not None
         self.rejected: list[RowError] = []
         self._row_errors: list[EmolabelError] = []
         self._position: Callable[[], int] = lambda: 0
@@ -168,8 +175,20 @@ class DelimitedFile:
         probe, stream, _, block = self._open(None, DEFAULT_BLOCK_BYTES)
         inferred = probe.schema
         stream.close()
+        refuse_duplicate_columns(self.path, inferred.names)
+        if self.header and not self._delimiter_given and len(inferred.names) == 1:
+            self._refuse_other_delimiter(inferred.names[0])
         self.inferred_schema = inferred
         return pa.schema([(name, pa.string()) for name in inferred.names]), block
+
+    def _refuse_other_delimiter(self, header: str) -> None:
+        """One column whose name holds ; TAB or |: the file is most likely split by that."""
+        for char, shown in ((";", ";"), ("\t", "\\t"), ("|", "|")):
+            if char in header:
+                raise EmolabelError(
+                    f"{self.path}: one column, whose header {header[:60]!r} holds {shown!r}: "
+                    f"if the file is {shown!r}-separated, pass --delimiter '{shown}'"
+                )
 
     # -- passes over the file ------------------------------------------------------------
     def _one_pass(self, block: int, skip: int) -> Generator[pa.RecordBatch, None, tuple[int, int]]:
@@ -217,7 +236,7 @@ class DelimitedFile:
 
 
 def open_delimited(
-    path: Path,
+    path: Source,
     *,
     fmt: str,
     gzipped: bool,
@@ -240,13 +259,13 @@ def open_delimited(
     inferred = source.inferred_schema
     column = choose_text_column(path, inferred, text_column, string_column_names(inferred))
     return CorpusReader(
-        path=path,
+        path=reader_path(path),
         format=fmt,
         gzipped=gzipped,
         schema=source.schema,
         text_column=column,
         total_rows=None,
-        total_bytes=path.stat().st_size,
+        total_bytes=source_size(path),
         _batches=source.batches,
         _position=source.position,
         rejected=source.rejected,

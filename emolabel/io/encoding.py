@@ -4,6 +4,7 @@ invalid UTF-8 into one-line errors, and finding the line an error is on (error p
 from __future__ import annotations
 
 import gzip
+import io
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,10 +14,29 @@ from typing import IO, Literal
 import pyarrow as pa
 
 from emolabel.errors import EmolabelError
+from emolabel.io.stdin import StdinSpool
+
+Source = Path | StdinSpool  # a file, or standard input
 
 
-def open_binary(path: Path, gzipped: bool) -> tuple[IO[bytes], Callable[[], int]]:
+def source_size(source: Source) -> int | None:
+    """Bytes on disk (None for standard input: its length is not known ahead)."""
+    return None if isinstance(source, StdinSpool) else source.stat().st_size
+
+
+def reader_path(source: Source) -> Path:
+    """The path a CorpusReader reports: `-` for standard input."""
+    return Path("-") if isinstance(source, StdinSpool) else source
+
+
+def open_binary(path: Source, gzipped: bool) -> tuple[IO[bytes], Callable[[], int]]:
     """The file's (decompressed) bytes, and a function giving the on-disk bytes consumed."""
+    if isinstance(path, StdinSpool):
+        spooled = path.open()
+        buffered = io.BufferedReader(spooled)
+        if gzipped:
+            return gzip.GzipFile(fileobj=buffered, mode="rb"), spooled.tell  # type: ignore[return-value]
+        return buffered, spooled.tell
     raw = open(path, "rb")  # noqa: SIM115 - closed by the caller
     stream: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if gzipped else raw  # type: ignore[assignment]
     return stream, raw.tell
@@ -25,7 +45,7 @@ def open_binary(path: Path, gzipped: bool) -> tuple[IO[bytes], Callable[[], int]
 class stream_errors:
     """Translate low-level stream failures (truncated gzip, I/O) into user errors."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Source) -> None:
         self.path = path
 
     def __enter__(self) -> None:
@@ -50,7 +70,7 @@ class stream_errors:
         return False
 
 
-def find_bad_utf8_line(path: Path, gzipped: bool) -> int | None:
+def find_bad_utf8_line(path: Source, gzipped: bool) -> int | None:
     """1-based number of the first line that is not valid UTF-8 (only used on error)."""
     stream, _ = open_binary(path, gzipped)
     with stream:
@@ -62,13 +82,13 @@ def find_bad_utf8_line(path: Path, gzipped: bool) -> int | None:
     return None
 
 
-def find_line_starting_with(path: Path, gzipped: bool, text: str) -> int | None:
+def find_line_starting_with(path: Source, gzipped: bool, text: str) -> int | None:
     """1-based number of the first line that begins with `text` (only used on error)."""
     found = find_lines_starting_with(path, gzipped, [text])
     return found[0]
 
 
-def find_lines_starting_with(path: Path, gzipped: bool, texts: list[str]) -> list[int | None]:
+def find_lines_starting_with(path: Source, gzipped: bool, texts: list[str]) -> list[int | None]:
     """For rows in file order, the 1-based line each starts on: one scan for all of them."""
     probes = [
         text.split("\n", 1)[0].rstrip("\r").encode("utf-8", errors="replace") for text in texts
@@ -89,7 +109,7 @@ def find_lines_starting_with(path: Path, gzipped: bool, texts: list[str]) -> lis
 
 
 def decoded_lines(
-    path: Path, gzipped: bool, encoding_errors: str, on_open: Callable[[Callable[[], int]], None]
+    path: Source, gzipped: bool, encoding_errors: str, on_open: Callable[[Callable[[], int]], None]
 ) -> Iterator[tuple[int, str]]:
     """(line number, text) of a line-oriented file; a BOM at the start is dropped.
 
@@ -107,7 +127,7 @@ def decoded_lines(
                 raise utf8_error(path, gzipped, number) from None
 
 
-def utf8_error(path: Path, gzipped: bool, line: int | None = None) -> EmolabelError:
+def utf8_error(path: Source, gzipped: bool, line: int | None = None) -> EmolabelError:
     """The one-line invalid-UTF-8 error, naming the first bad line when it can be found."""
     line = line or find_bad_utf8_line(path, gzipped)
     where = f" line {line}" if line else ""

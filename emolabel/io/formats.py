@@ -16,6 +16,7 @@ OnError = Literal["fail", "skip"]
 
 INPUT_FORMATS = ("csv", "tsv", "jsonl", "parquet", "txt")
 OUTPUT_FORMATS = ("parquet", "csv", "tsv", "jsonl")
+STDOUT_FORMATS = ("jsonl", "csv", "tsv")  # what `-o -` can stream
 TEXT_COLUMN_NAMES = ("text", "content", "body", "tweet", "sentence", "message")
 EXTENSIONS = {
     ".csv": "csv",
@@ -63,7 +64,16 @@ def detect_format(path: str | os.PathLike[str], override: str | None = None) -> 
 
 
 def output_format(path: str | os.PathLike[str], override: str | None = None) -> tuple[str, bool]:
-    """(format, gzipped) for an output path; txt is not an output format."""
+    """(format, gzipped) for an output path; txt is not an output format. `-` (stdout)
+    is JSONL unless `override` says csv or tsv."""
+    if os.fspath(path) == "-":
+        fmt = (override or "jsonl").lower()
+        if fmt not in STDOUT_FORMATS:
+            raise EmolabelError(
+                f"-o - writes {', '.join(STDOUT_FORMATS)} to stdout, not {fmt}: pass "
+                "--output-format jsonl, csv or tsv"
+            )
+        return fmt, False
     if override:
         fmt = override.lower()
         if fmt not in OUTPUT_FORMATS:

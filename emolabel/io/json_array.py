@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from emolabel.errors import EmolabelError
-from emolabel.io.encoding import open_binary, stream_errors, utf8_error
+from emolabel.io.encoding import Source, open_binary, stream_errors, utf8_error
 
 _SNIFF_BYTES = 1 << 12
 _WHITESPACE = " \t\r\n"
 
 
-def starts_with_array(path: Path, gzipped: bool) -> bool:
+def starts_with_array(path: Source, gzipped: bool) -> bool:
     """True when the first character other than a BOM or whitespace is `[`."""
     stream, _ = open_binary(path, gzipped)
     with stream, stream_errors(path):
@@ -29,7 +28,7 @@ def starts_with_array(path: Path, gzipped: bool) -> bool:
 
 
 def json_array_records(
-    path: Path, gzipped: bool, encoding_errors: str
+    path: Source, gzipped: bool, encoding_errors: str
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) for each element of the array, in order."""
     stream, _ = open_binary(path, gzipped)

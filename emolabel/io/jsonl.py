@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Collection, Iterator
-from pathlib import Path
+from collections.abc import Callable, Collection, Generator, Iterator
 from typing import Any
 
 import pyarrow as pa
 
 from emolabel.errors import EmolabelError
 from emolabel.io.columns import choose_text_column
-from emolabel.io.encoding import decoded_lines
+from emolabel.io.encoding import Source, decoded_lines, reader_path, source_size
 from emolabel.io.json_array import json_array_records, starts_with_array
 from emolabel.io.reader import CorpusReader, RowError
 
@@ -26,7 +25,7 @@ class JsonLinesFile:
 
     def __init__(
         self,
-        path: Path,
+        path: Source,
         *,
         gzipped: bool,
         text_column: str | None,
@@ -35,6 +34,7 @@ class JsonLinesFile:
         on_error: str,
         choose: bool = True,
         exclude: Collection[str] = (),
+        keep_lines: bool = False,
     ) -> None:
         self.path = path
         self.gzipped = gzipped
@@ -42,8 +42,10 @@ class JsonLinesFile:
         self.encoding_errors = encoding_errors
         self.on_error = on_error
         self.rejected: list[RowError] = []
-        self.lines: list[int] = []  # the line each row given out starts on
+        self.keep_lines = keep_lines
+        self.lines: list[int] = []  # with keep_lines: the line each row given out starts on
         self._position: Callable[[], int] = lambda: 0
+        self._key_checks_left = batch_rows  # the records that fix the schema
         self.is_array = starts_with_array(path, gzipped)
         self._groups = self._grouped()
         first = next(self._groups, None)
@@ -83,7 +85,10 @@ class JsonLinesFile:
             if not line.strip():
                 continue
             try:
-                record = json.loads(line)
+                if self._key_checks_left > 0:
+                    record = self._parse_checking_keys(number, line)
+                else:
+                    record = json.loads(line)
             except json.JSONDecodeError as exc:
                 reason = f"malformed JSON ({exc.msg} at column {exc.colno})"
                 self._reject_or_raise(number, line, reason, "fix the line or pass --on-error skip")
@@ -93,15 +98,27 @@ class JsonLinesFile:
                     number, line, "not a JSON object", "write one {...} object per line"
                 )
                 continue
-            if ("\\ud" in line or "\\uD" in line) and has_surrogate(record):
+            if "\\u" in line and ("\\ud" in line or "\\uD" in line) and has_surrogate(record):
                 record = self._lone_surrogates(number, line, record)
                 if record is None:
                     continue
             yield number, record
 
+    def _parse_checking_keys(self, number: int, line: str) -> Any:
+        """The line's value, checked for a key given twice (json.loads keeps the last one
+        silently): done for the records that fix the schema."""
+        self._key_checks_left -= 1
+        try:
+            return json.loads(line, object_pairs_hook=_unique_keys)
+        except _DuplicateKey as exc:
+            raise EmolabelError(
+                f"{self.path} line {number}: duplicate column name {exc.key!r} (a key given "
+                "twice); rename the keys so each name is used once"
+            ) from None
+
     def _array_records(self) -> Iterator[Record]:
         """A JSON array's objects: read whole, so progress jumps to the end at once."""
-        size = self.path.stat().st_size
+        size = source_size(self.path) or 0
         self._position = lambda: size
         for number, record in json_array_records(self.path, self.gzipped, self.encoding_errors):
             if has_surrogate(record):
@@ -110,7 +127,7 @@ class JsonLinesFile:
                     continue
             yield number, record
 
-    def _grouped(self) -> Iterator[list[Record]]:
+    def _grouped(self) -> Generator[list[Record], None, None]:
         group: list[Record] = []
         for item in self._records():
             group.append(item)
@@ -145,7 +162,8 @@ class JsonLinesFile:
                 f"{self.path} lines {group[0][0]}-{group[-1][0]}: a value's type differs from "
                 f"the first records ({exc}); make each key's type consistent"
             ) from None
-        self.lines += [number for number, _ in group]
+        if self.keep_lines:
+            self.lines += [number for number, _ in group]
         return batch
 
     def _lone_surrogates(self, number: int, line: str, record: dict[str, Any]) -> Any:
@@ -157,6 +175,9 @@ class JsonLinesFile:
         self._reject_or_raise(number, line, "a lone \\uD800-\\uDFFF escape (not valid text)", fix)
         return None
 
+    def close(self) -> None:
+        self._groups.close()
+
     def batches(self) -> Iterator[pa.RecordBatch]:
         yield self._to_batch(self._first)
         for group in self._groups:
@@ -164,7 +185,7 @@ class JsonLinesFile:
 
 
 def open_jsonl(
-    path: Path,
+    path: Source,
     *,
     fmt: str,
     gzipped: bool,
@@ -184,17 +205,34 @@ def open_jsonl(
     )
     assert source.text_column is not None  # choose=True always picks one
     return CorpusReader(
-        path=path,
+        path=reader_path(path),
         format=fmt,
         gzipped=gzipped,
         schema=source.schema,
         text_column=source.text_column,
         total_rows=None,
-        total_bytes=path.stat().st_size,
+        total_bytes=source_size(path),
         _batches=source.batches,
         _position=source.position,
         rejected=source.rejected,
+        _close=source.close,
     )
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    record = dict(pairs)
+    if len(record) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return record
 
 
 def has_surrogate(value: Any) -> bool:
@@ -236,7 +274,7 @@ def _json_kind(value: Any) -> str | None:
 
 
 def infer_json_schema(
-    path: Path, group: list[Record], text_column: str | None
+    path: Source, group: list[Record], text_column: str | None
 ) -> tuple[pa.Schema, set[str]]:
     """Schema from the first records, and the keys whose scalars are stored as strings.
 
@@ -261,8 +299,9 @@ def infer_json_schema(
             if {seen, kind} != {"a number"}:
                 stringify.add(key)
     rows = [stringified(record, stringify) for _, record in group]
+    keys = dict.fromkeys(key for row in rows for key in row)  # every key, not only row 1's
     try:
-        table = pa.Table.from_pylist(rows)
+        table = pa.Table.from_pydict({key: [row.get(key) for row in rows] for key in keys})
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise EmolabelError(
             f"{path}: the first {len(rows)} records mix value types within a key ({exc}); "

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from emolabel.errors import EmolabelError
 from emolabel.io.columns import choose_text_column, refuse_duplicate_columns
+from emolabel.io.encoding import Source, reader_path
 from emolabel.io.reader import CorpusReader
+from emolabel.io.stdin import StdinSpool
 
 
-def open_parquet_file(path: Path) -> pq.ParquetFile:
+def open_parquet_file(path: Source) -> pq.ParquetFile:
     """The parquet file, or a one-line error; duplicate column names are refused."""
     try:
-        parquet = pq.ParquetFile(path)
+        parquet = pq.ParquetFile(path.read_all() if isinstance(path, StdinSpool) else path)
     except (pa.ArrowInvalid, OSError) as exc:
         raise EmolabelError(f"{path}: not a readable parquet file ({exc})") from None
     refuse_duplicate_columns(path, parquet.schema_arrow.names)
@@ -24,7 +25,7 @@ def open_parquet_file(path: Path) -> pq.ParquetFile:
 
 
 def open_parquet(
-    path: Path,
+    path: Source,
     *,
     fmt: str,
     gzipped: bool,
@@ -60,7 +61,7 @@ def open_parquet(
             yield batch
 
     return CorpusReader(
-        path=path,
+        path=reader_path(path),
         format=fmt,
         gzipped=False,
         schema=schema,
@@ -69,4 +70,5 @@ def open_parquet(
         total_bytes=None,
         _batches=batches,
         _position=lambda: rows_read[0],
+        _close=parquet.close,
     )

@@ -35,6 +35,7 @@ class CorpusReader:
     _position: Callable[[], int] = field(default=lambda: 0)
     rejected: list[RowError] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    _close: Callable[[], None] = field(default=lambda: None)
 
     def __post_init__(self) -> None:
         if not self.files:
@@ -42,6 +43,10 @@ class CorpusReader:
 
     def __iter__(self) -> Iterator[pa.RecordBatch]:
         return self._batches()
+
+    def close(self) -> None:
+        """Release what opening read ahead (a JSONL file's first records, parquet's file)."""
+        self._close()
 
     def position(self) -> int:
         """Bytes of the file consumed so far (rows for parquet), for progress and ETA."""

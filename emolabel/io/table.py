@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 
 from emolabel.errors import EmolabelError
 from emolabel.io.columns import choose_text_column, string_column_names
-from emolabel.io.corpus import check_reader_options
+from emolabel.io.corpus import check_delimiter, check_reader_options
 from emolabel.io.delimited import DelimitedFile
 from emolabel.io.formats import detect_format
 from emolabel.io.jsonl import JsonLinesFile
@@ -68,99 +68,121 @@ def read_table(
     fmt, gzipped = detect_format(file, format)
     if file.stat().st_size == 0:
         raise EmolabelError(f"{file} is empty: pass a file with a header and rows")
-    if fmt in ("csv", "tsv"):
-        delimited = DelimitedFile(
-            file,
-            fmt=fmt,
-            gzipped=gzipped,
-            batch_rows=_ALL_ROWS,
-            encoding_errors=encoding_errors,
-            on_error=on_error,
-            delimiter=delimiter,
-            header=header,
-            column_names=column_names,
-        )
-        inferred = delimited.inferred_schema
-        column = _text_column(file, inferred, text_column, choose, exclude_columns)
-        table = pa.Table.from_batches(list(delimited.batches()), schema=delimited.schema)
-        lines = delimited_lines(table, first_line=2 if header else 1, rejected=delimited.rejected)
-        return LoadedTable(table, column, lines, fmt, str(path), delimited.rejected)
-    if fmt == "jsonl":
-        return _read_json(
-            file,
-            str(path),
-            gzipped,
-            text_column,
-            encoding_errors,
-            on_error,
-            choose,
-            exclude_columns,
-        )
-    if fmt == "parquet":
-        if gzipped:
-            raise EmolabelError(f"{file}: parquet is compressed inside; pass the .parquet file")
-        parquet = open_parquet_file(file)
-        table = parquet.read()
-        if table.num_rows == 0:
-            raise EmolabelError(f"{file} has no rows: pass a file with rows")
-        strings = [
-            f.name
-            for f in table.schema
-            if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
-        ]
-        column = _text_column(file, table.schema, text_column, choose, exclude_columns, strings)
-        return LoadedTable(table, column, None, fmt, str(path), [])
-    reader = open_txt(
-        file,
+    request = _Request(
+        file=file,
+        given=str(path),
         fmt=fmt,
         gzipped=gzipped,
         text_column=text_column,
-        batch_rows=_ALL_ROWS,
-        encoding_errors=encoding_errors,
-        on_error=on_error,
-    )
-    table = pa.Table.from_batches(list(reader), schema=TEXT_SCHEMA)
-    return LoadedTable(table, "text", list(range(1, table.num_rows + 1)), fmt, str(path), [])
-
-
-def _read_json(
-    file: Path,
-    given: str,
-    gzipped: bool,
-    text_column: str | None,
-    encoding_errors: str,
-    on_error: str,
-    choose: bool,
-    exclude_columns: Collection[str],
-) -> LoadedTable:
-    source = JsonLinesFile(
-        file,
-        gzipped=gzipped,
-        text_column=text_column,
-        batch_rows=_ALL_ROWS,
         encoding_errors=encoding_errors,
         on_error=on_error,
         choose=choose,
         exclude=exclude_columns,
     )
+    if fmt in ("csv", "tsv"):
+        return _read_delimited(request, check_delimiter(delimiter), header, column_names)
+    if delimiter is not None:
+        raise EmolabelError(f"--delimiter is for CSV and TSV files; {file} is {fmt}: drop it")
+    if fmt == "jsonl":
+        return _read_json(request)
+    if fmt == "parquet":
+        return _read_parquet(request)
+    return _read_txt(request)
+
+
+@dataclass(frozen=True)
+class _Request:
+    """What read_table was asked for, handed to the reader of the file's format."""
+
+    file: Path
+    given: str
+    fmt: str
+    gzipped: bool
+    text_column: str | None
+    encoding_errors: str
+    on_error: str
+    choose: bool
+    exclude: Collection[str]
+
+    def text_column_of(self, schema: pa.Schema, strings: list[str] | None = None) -> str | None:
+        """The text column by annotate's rule, or None when not asked to choose."""
+        if self.text_column is None and not self.choose:
+            return None
+        if strings is None:
+            strings = string_column_names(schema)
+        return choose_text_column(
+            self.file, schema, self.text_column, strings, exclude=self.exclude
+        )
+
+
+def _read_delimited(
+    request: _Request,
+    delimiter: str | None,
+    header: bool,
+    column_names: Sequence[str] | None,
+) -> LoadedTable:
+    delimited = DelimitedFile(
+        request.file,
+        fmt=request.fmt,
+        gzipped=request.gzipped,
+        batch_rows=_ALL_ROWS,
+        encoding_errors=request.encoding_errors,
+        on_error=request.on_error,
+        delimiter=delimiter,
+        header=header,
+        column_names=column_names,
+    )
+    column = request.text_column_of(delimited.inferred_schema)
+    table = pa.Table.from_batches(list(delimited.batches()), schema=delimited.schema)
+    lines = delimited_lines(table, first_line=2 if header else 1, rejected=delimited.rejected)
+    return LoadedTable(table, column, lines, request.fmt, request.given, delimited.rejected)
+
+
+def _read_json(request: _Request) -> LoadedTable:
+    source = JsonLinesFile(
+        request.file,
+        gzipped=request.gzipped,
+        text_column=request.text_column,
+        batch_rows=_ALL_ROWS,
+        encoding_errors=request.encoding_errors,
+        on_error=request.on_error,
+        choose=request.choose,
+        exclude=request.exclude,
+        keep_lines=True,
+    )
     table = pa.Table.from_batches(list(source.batches()), schema=source.schema)
     fmt = "json" if source.is_array else "jsonl"
-    return LoadedTable(table, source.text_column, source.lines, fmt, given, source.rejected)
+    return LoadedTable(table, source.text_column, source.lines, fmt, request.given, source.rejected)
 
 
-def _text_column(
-    file: Path,
-    schema: pa.Schema,
-    requested: str | None,
-    choose: bool,
-    exclude: Collection[str],
-    strings: list[str] | None = None,
-) -> str | None:
-    if requested is None and not choose:
-        return None
-    if strings is None:
-        strings = string_column_names(schema)
-    return choose_text_column(file, schema, requested, strings, exclude=exclude)
+def _read_parquet(request: _Request) -> LoadedTable:
+    if request.gzipped:
+        raise EmolabelError(f"{request.file}: parquet is compressed inside; pass the .parquet file")
+    table = open_parquet_file(request.file).read()
+    if table.num_rows == 0:
+        raise EmolabelError(f"{request.file} has no rows: pass a file with rows")
+    strings = [
+        f.name
+        for f in table.schema
+        if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+    ]
+    column = request.text_column_of(table.schema, strings)
+    return LoadedTable(table, column, None, request.fmt, request.given, [])
+
+
+def _read_txt(request: _Request) -> LoadedTable:
+    reader = open_txt(
+        request.file,
+        fmt=request.fmt,
+        gzipped=request.gzipped,
+        text_column=request.text_column,
+        batch_rows=_ALL_ROWS,
+        encoding_errors=request.encoding_errors,
+        on_error=request.on_error,
+    )
+    table = pa.Table.from_batches(list(reader), schema=TEXT_SCHEMA)
+    lines = list(range(1, table.num_rows + 1))
+    return LoadedTable(table, "text", lines, request.fmt, request.given, [])
 
 
 def delimited_lines(table: pa.Table, *, first_line: int, rejected: list[RowError]) -> list[int]:

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pyarrow as pa
 
 from emolabel.errors import EmolabelError
-from emolabel.io.encoding import decoded_lines
+from emolabel.io.encoding import Source, decoded_lines, reader_path, source_size
 from emolabel.io.reader import CorpusReader
 
 TEXT_SCHEMA = pa.schema([("text", pa.string())])
 
 
 def open_txt(
-    path: Path,
+    path: Source,
     *,
     fmt: str,
     gzipped: bool,
@@ -40,13 +39,13 @@ def open_txt(
             yield pa.record_batch([pa.array(lines, pa.string())], schema=TEXT_SCHEMA)
 
     return CorpusReader(
-        path=path,
+        path=reader_path(path),
         format=fmt,
         gzipped=gzipped,
         schema=TEXT_SCHEMA,
         text_column="text",
         total_rows=None,
-        total_bytes=path.stat().st_size,
+        total_bytes=source_size(path),
         _batches=batches,
         _position=lambda: positions[-1](),
     )

