@@ -69,23 +69,10 @@ def write_parts(folder: Path, fmt: str) -> list[Path]:
     return paths
 
 
-def local_engine_output(
-    paths: list[Path], model: Path, tmp: Path, sources: list[str] | None = None, **options: Any
-) -> pa.Table:
-    """The local engine over each file in turn, concatenated: the reference. With `sources`
-    (the files' names as given), each file's rows get the `source` column the local engine
-    adds when it reads several files, after the input columns."""
-    tmp.mkdir(parents=True, exist_ok=True)
-    tables = []
-    for i, path in enumerate(paths):
-        out = tmp / f"local-{path.name}.parquet"
-        annotate(path, out, model=model, precision="fp32", **options)
-        table = pq.read_table(out)
-        if sources is not None:
-            names = pa.array([sources[i]] * table.num_rows, pa.string())
-            table = table.add_column(len(make_rows(1)[0]), "source", names)
-        tables.append(table)
-    return pa.concat_tables(tables)
+def local_engine_output(inputs: str, model: Path, out: Path, **options: Any) -> pa.Table:
+    """The local engine on the same inputs (a folder or glob: with its `source` column)."""
+    annotate([inputs], out, model=model, precision="fp32", **options)
+    return pq.read_table(out)
 
 
 def assert_same_rows(ray_out: pa.Table, local_out: pa.Table, key: str = "id") -> None:
@@ -121,7 +108,7 @@ def local_ray() -> Any:
 def test_parquet_folder_through_the_cli_matches_the_local_engine(
     tmp_path: Path, tiny_model_dir: Path, local_ray: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    paths = write_parts(tmp_path / "in", "parquet")
+    write_parts(tmp_path / "in", "parquet")
     out = tmp_path / "out"
     summary_json = tmp_path / "summary.json"
     monkeypatch.chdir(tmp_path)  # a relative folder: `source` holds the paths as given
@@ -136,8 +123,8 @@ def test_parquet_folder_through_the_cli_matches_the_local_engine(
     assert result.exit_code == 0, result.output
     assert list(out.glob("*.parquet")), "no parquet files written"
     assert not list(tmp_path.glob(".out.*")), "temporary folder left behind"
-    sources = [f"in/{path.name}" for path in paths]
-    local = local_engine_output(paths, tiny_model_dir, tmp_path, sources)
+    local = local_engine_output("in", tiny_model_dir, tmp_path / "local.parquet")
+    assert local.column("source").to_pylist()[0] == "in/part-0.parquet"
     assert_same_rows(pq.read_table(out), local)
 
     summary = json.loads(summary_json.read_text())
@@ -158,7 +145,7 @@ def test_csv_glob_keeps_string_columns_like_the_local_engine(
 ) -> None:
     from emolabel.engines.ray import RayOptions, annotate_with_ray
 
-    paths = write_parts(tmp_path / "in", "csv")
+    write_parts(tmp_path / "in", "csv")
     out = tmp_path / "out"
     out.mkdir()  # an existing empty folder is fine
     summary = annotate_with_ray(
@@ -170,8 +157,12 @@ def test_csv_glob_keeps_string_columns_like_the_local_engine(
         chunk_rows=64,  # batches unlike the local engine's: results must not depend on them
         ray=RayOptions(workers=2),
     )
-    sources = [str(path) for path in paths]
-    local = local_engine_output(paths, tiny_model_dir, tmp_path, sources, prefix="emo_")
+    local = local_engine_output(
+        str(tmp_path / "in" / "part-*.csv"),
+        tiny_model_dir,
+        tmp_path / "local.parquet",
+        prefix="emo_",
+    )
     ray_out = pq.read_table(out)
     # The local CSV reader reads every column as text and keeps empty fields as "".
     for name in ("id", "text", "score", "lang"):
@@ -237,7 +228,7 @@ def test_multi_label_model_gives_the_local_engines_emotions_lists_and_scores(
 ) -> None:
     """Sigmoid scores, `emotions` lists from the stored thresholds and from --threshold: the
     Ray output, joined to the local engine's by id, is the same row for row."""
-    paths = write_parts(tmp_path / "in", "parquet")
+    write_parts(tmp_path / "in", "parquet")
     for threshold in (None, 0.5):
         out = tmp_path / f"out-{threshold}"
         extra = [] if threshold is None else ["--threshold", str(threshold)]
@@ -251,10 +242,9 @@ def test_multi_label_model_gives_the_local_engines_emotions_lists_and_scores(
         )  # fmt: skip
         assert result.exit_code == 0, result.output
         local = local_engine_output(
-            paths,
+            str(tmp_path / "in"),
             multi_label_model_dir,
-            tmp_path / f"local-{threshold}",
-            [str(path) for path in paths],
+            tmp_path / f"local-{threshold}.parquet",
             threshold=threshold,
         )
         ray_out = pq.read_table(out)
