@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from emolabel.errors import EmolabelError
+from emolabel.inference.model_folders import HUB_ID_PATTERN
 from emolabel.training.cleaning import (
     SplitStats,
     dedupe,
@@ -30,7 +31,6 @@ from emolabel.training.data_options import (
     UnmappedLabels,
 )
 from emolabel.training.hub_datasets import (
-    HUB_ID_PATTERN,
     hub_offline,
     hub_reachable,
     read_hub_dataset,
