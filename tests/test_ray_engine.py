@@ -260,3 +260,25 @@ def test_multi_label_model_gives_the_local_engines_emotions_lists_and_scores(
             assert all("sadness" in e for e in emotions)
         else:
             assert not all("sadness" in e for e in emotions)
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--delimiter", ";"], "--delimiter works with the local engine only"),
+        (["--resume"], "--resume works with the local engine only"),
+        (["--output-format", "csv"], "writes parquet files only"),
+        (["-o", "-"], "`-` (stdin or stdout) works with --engine local only"),
+    ],
+)
+def test_local_engine_only_options_are_refused_not_ignored(
+    tmp_path: Path, args: list[str], says: str
+) -> None:
+    src = tmp_path / "in.csv"
+    src.write_text("id,text\n1,hello\n", encoding="utf-8")
+    out = ["-o", str(tmp_path / "out")] if "-o" not in args else []
+    result = CliRunner().invoke(main, ["annotate", str(src), *out, "--engine", "ray", *args])
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and says in lines[0], result.output
+    assert not (tmp_path / "out").exists()
