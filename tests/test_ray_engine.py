@@ -19,6 +19,8 @@ from click.testing import CliRunner
 
 from emolabel.annotation.pipeline import annotate
 from emolabel.cli import main
+from tests.conftest import EMOTIONS as EMOTIONS_OF_TINY
+from tests.conftest import build_tiny_model
 
 WORDS = (
     "i feel so happy today and love my friends but the news made me angry and a little "
@@ -67,14 +69,10 @@ def write_parts(folder: Path, fmt: str) -> list[Path]:
     return paths
 
 
-def local_engine_output(paths: list[Path], model: Path, tmp: Path, **options: Any) -> pa.Table:
-    """The local engine over each file in turn, concatenated: the reference."""
-    tables = []
-    for path in paths:
-        out = tmp / f"local-{path.name}.parquet"
-        annotate(path, out, model=model, precision="fp32", **options)
-        tables.append(pq.read_table(out))
-    return pa.concat_tables(tables)
+def local_engine_output(inputs: str, model: Path, out: Path, **options: Any) -> pa.Table:
+    """The local engine on the same inputs (a folder or glob: with its `source` column)."""
+    annotate([inputs], out, model=model, precision="fp32", **options)
+    return pq.read_table(out)
 
 
 def assert_same_rows(ray_out: pa.Table, local_out: pa.Table, key: str = "id") -> None:
@@ -108,15 +106,16 @@ def local_ray() -> Any:
 
 @pytest.mark.ray
 def test_parquet_folder_through_the_cli_matches_the_local_engine(
-    tmp_path: Path, tiny_model_dir: Path, local_ray: Any
+    tmp_path: Path, tiny_model_dir: Path, local_ray: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    paths = write_parts(tmp_path / "in", "parquet")
+    write_parts(tmp_path / "in", "parquet")
     out = tmp_path / "out"
     summary_json = tmp_path / "summary.json"
+    monkeypatch.chdir(tmp_path)  # a relative folder: `source` holds the paths as given
     result = CliRunner().invoke(
         main,
         [
-            "annotate", str(tmp_path / "in"), "-o", str(out), "--engine", "ray",
+            "annotate", "in", "-o", str(out), "--engine", "ray",
             "--workers", "2", "-m", str(tiny_model_dir), "--precision", "fp32",
             "-q", "--summary-json", str(summary_json),
         ],
@@ -124,7 +123,8 @@ def test_parquet_folder_through_the_cli_matches_the_local_engine(
     assert result.exit_code == 0, result.output
     assert list(out.glob("*.parquet")), "no parquet files written"
     assert not list(tmp_path.glob(".out.*")), "temporary folder left behind"
-    local = local_engine_output(paths, tiny_model_dir, tmp_path)
+    local = local_engine_output("in", tiny_model_dir, tmp_path / "local.parquet")
+    assert local.column("source").to_pylist()[0] == "in/part-0.parquet"
     assert_same_rows(pq.read_table(out), local)
 
     summary = json.loads(summary_json.read_text())
@@ -143,9 +143,9 @@ def test_parquet_folder_through_the_cli_matches_the_local_engine(
 def test_csv_glob_keeps_string_columns_like_the_local_engine(
     tmp_path: Path, tiny_model_dir: Path, local_ray: Any
 ) -> None:
-    from emolabel.engines.ray.engine import annotate_with_ray
+    from emolabel.engines.ray import RayOptions, annotate_with_ray
 
-    paths = write_parts(tmp_path / "in", "csv")
+    write_parts(tmp_path / "in", "csv")
     out = tmp_path / "out"
     out.mkdir()  # an existing empty folder is fine
     summary = annotate_with_ray(
@@ -155,9 +155,14 @@ def test_csv_glob_keeps_string_columns_like_the_local_engine(
         precision="fp32",
         prefix="emo_",
         chunk_rows=64,  # batches unlike the local engine's: results must not depend on them
-        workers=2,
+        ray=RayOptions(workers=2),
     )
-    local = local_engine_output(paths, tiny_model_dir, tmp_path, prefix="emo_")
+    local = local_engine_output(
+        str(tmp_path / "in" / "part-*.csv"),
+        tiny_model_dir,
+        tmp_path / "local.parquet",
+        prefix="emo_",
+    )
     ray_out = pq.read_table(out)
     # The local CSV reader reads every column as text and keeps empty fields as "".
     for name in ("id", "text", "score", "lang"):
@@ -199,4 +204,81 @@ def test_engine_ray_without_ray_installed_is_one_clear_line(
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1, result.output
     assert "pip install 'emolabel[ray]'" in lines[0]
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.fixture(scope="module")
+def multi_label_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny model with a sigmoid head and per-label thresholds stored in emolabel.json:
+    one label always passes (0.0), one never does unless it is the top label (1.0)."""
+    folder = build_tiny_model(tmp_path_factory.mktemp("tiny-multi-label"), seed=3)
+    config_path = folder / "config.json"
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    config["problem_type"] = "multi_label_classification"
+    config_path.write_text(json.dumps(config), encoding="utf-8")
+    thresholds = dict(zip(EMOTIONS_OF_TINY, [0.0, 1.0, 0.5, 0.49, 0.51, 0.5], strict=True))
+    info = {"multi_label": True, "thresholds": thresholds}
+    (folder / "emolabel.json").write_text(json.dumps(info), encoding="utf-8")
+    return folder
+
+
+@pytest.mark.ray
+def test_multi_label_model_gives_the_local_engines_emotions_lists_and_scores(
+    tmp_path: Path, multi_label_model_dir: Path, local_ray: Any
+) -> None:
+    """Sigmoid scores, `emotions` lists from the stored thresholds and from --threshold: the
+    Ray output, joined to the local engine's by id, is the same row for row."""
+    write_parts(tmp_path / "in", "parquet")
+    for threshold in (None, 0.5):
+        out = tmp_path / f"out-{threshold}"
+        extra = [] if threshold is None else ["--threshold", str(threshold)]
+        result = CliRunner().invoke(
+            main,
+            [
+                "annotate", str(tmp_path / "in"), "-o", str(out), "--engine", "ray",
+                "--workers", "2", "-m", str(multi_label_model_dir), "--precision", "fp32",
+                "--chunk-rows", "50", "-q", *extra,
+            ],
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        local = local_engine_output(
+            str(tmp_path / "in"),
+            multi_label_model_dir,
+            tmp_path / f"local-{threshold}.parquet",
+            threshold=threshold,
+        )
+        ray_out = pq.read_table(out)
+        assert ray_out.schema.field("emotions").type == pa.list_(pa.string())
+        assert_same_rows(ray_out, local)
+
+        labelled = local.filter(local.column("emotion").is_valid())
+        emotions = labelled.column("emotions").to_pylist()
+        assert max(len(e) for e in emotions) >= 2, "no row has two emotions: nothing tested"
+        totals = sum(labelled.column(f"score_{label}").to_numpy() for label in EMOTIONS_OF_TINY)
+        assert not np.allclose(totals, 1.0, atol=1e-3), "scores sum to 1: softmax, not sigmoid"
+        if threshold is None:  # sadness's stored threshold is 0.0: always in the list
+            assert all("sadness" in e for e in emotions)
+        else:
+            assert not all("sadness" in e for e in emotions)
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--delimiter", ";"], "--delimiter works with the local engine only"),
+        (["--resume"], "--resume works with the local engine only"),
+        (["--output-format", "csv"], "writes parquet files only"),
+        (["-o", "-"], "`-` (stdin or stdout) works with --engine local only"),
+    ],
+)
+def test_local_engine_only_options_are_refused_not_ignored(
+    tmp_path: Path, args: list[str], says: str
+) -> None:
+    src = tmp_path / "in.csv"
+    src.write_text("id,text\n1,hello\n", encoding="utf-8")
+    out = ["-o", str(tmp_path / "out")] if "-o" not in args else []
+    result = CliRunner().invoke(main, ["annotate", str(src), *out, "--engine", "ray", *args])
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and says in lines[0], result.output
     assert not (tmp_path / "out").exists()

@@ -180,34 +180,20 @@ def command(
 
     opts = AnnotateOptions(compile=compile_model, **options).checked()
     if engine == "ray":
-        from emolabel.engines.ray.engine import annotate_with_ray, refuse_local_only_options
+        from emolabel.engines.ray import RayOptions, annotate_with_ray
 
-        refuse_local_only_options(
-            output_format=opts.output_format,
-            encoding_errors=opts.encoding_errors,
-            on_error=opts.on_error,
-            rejects=opts.rejects,
-            resume=opts.resume,
-            compile_model=opts.compile,
-        )
-        summary = annotate_with_ray(
-            inputs[0] if len(inputs) == 1 else list(inputs),  # type: ignore[arg-type,unused-ignore]
-            output,
-            model=model,
-            text_column=opts.text_column,
-            input_format=opts.input_format,
-            prefix=opts.prefix,
-            device=opts.device,
-            precision=opts.precision,
-            max_length=opts.max_length,
-            head_tokens=opts.head_tokens,
-            batch_tokens=opts.batch_tokens,
-            chunk_rows=opts.chunk_rows,
+        cluster = RayOptions(
+            address=ray_address,
             workers=workers,
             gpus_per_worker=gpus_per_worker,
-            ray_address=ray_address,
-            overwrite=opts.overwrite,
             progress=not quiet,
+        )
+        summary = annotate_with_ray(
+            list(inputs),
+            output,
+            model=model,
+            options=opts,
+            ray=cluster,
         )
     elif ray_address is not None or workers is not None or gpus_per_worker:
         raise EmolabelError("--ray-address, --workers and --gpus-per-worker need --engine ray")
