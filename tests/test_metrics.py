@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 from sklearn.metrics import f1_score, log_loss, roc_auc_score
 
-from emolabel.evaluation.metrics import (
+from emolabel.evaluation.plots import save_confusion_matrix_plot, save_reliability_plot
+from emolabel.metrics import (
     classification_metrics,
     epoch_metrics,
     expected_calibration_error,
     roc_auc_ovr,
 )
-from emolabel.evaluation.plots import save_confusion_matrix_plot, save_reliability_plot
 
 LABELS = ["anger", "joy", "sadness"]
 Y = np.array([0, 0, 1, 1, 2, 2, 1, 0])

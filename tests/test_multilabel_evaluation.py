@@ -22,8 +22,8 @@ from emolabel.cli import main
 from emolabel.errors import EmolabelError
 from emolabel.evaluation.evaluate import decide_labels, evaluate
 from emolabel.evaluation.label_maps import group_labels
-from emolabel.evaluation.metrics import multilabel_metrics
 from emolabel.inference.classifier import EmotionClassifier
+from emolabel.metrics import multilabel_metrics
 from tests.conftest import EMOTIONS, build_tiny_model
 
 LABELS = ["joy", "anger", "fear", "rare"]

@@ -21,7 +21,6 @@ import numpy as np
 
 from emolabel.errors import EmolabelError, Interrupted
 from emolabel.evaluation.label_maps import GoldLabels, LabelGroups, group_labels
-from emolabel.evaluation.metrics import ECE_BINS, classification_metrics, multilabel_metrics
 from emolabel.evaluation.plots import (
     save_confusion_matrix_plot,
     save_label_confusion_plot,
@@ -31,6 +30,7 @@ from emolabel.evaluation.plots import (
 from emolabel.events import Events
 from emolabel.inference.classifier import EmotionClassifier
 from emolabel.inference.truncation import DEFAULT_HEAD_TOKENS
+from emolabel.metrics import ECE_BINS, classification_metrics, multilabel_metrics
 from emolabel.training.data import SplitStats, load_labelled_split
 
 PREDICT_CHUNK = 4096

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from emolabel.evaluation.metrics import ECE_BINS
+from emolabel.metrics import ECE_BINS
 
 if TYPE_CHECKING:
     from emolabel.evaluation.comparison import Comparison

@@ -147,40 +147,4 @@ def check_delimiter(delimiter: str | None) -> str | None:
     return value
 
 
-# The names the single corpus module used to hold, for code written against it (branches
-# started before the split); new code imports them from `emolabel.io`.
-from emolabel.io.columns import choose_text_column, text_values  # noqa: E402
-from emolabel.io.encoding import find_bad_utf8_line, find_line_starting_with  # noqa: E402
-from emolabel.io.formats import (  # noqa: E402
-    DEFAULT_BLOCK_BYTES,
-    INPUT_FORMATS,
-    MAX_BLOCK_BYTES,
-    OUTPUT_FORMATS,
-    TEXT_COLUMN_NAMES,
-    output_format,
-)
-from emolabel.io.reader import RowError  # noqa: E402
-from emolabel.io.writer import CorpusWriter, rechunk  # noqa: E402
-
-__all__ = [
-    "DEFAULT_BLOCK_BYTES",
-    "ENCODING_ERRORS",
-    "INPUT_FORMATS",
-    "MAX_BLOCK_BYTES",
-    "OUTPUT_FORMATS",
-    "TEXT_COLUMN_NAMES",
-    "CorpusReader",
-    "CorpusWriter",
-    "RowError",
-    "check_delimiter",
-    "check_reader_options",
-    "choose_text_column",
-    "detect_format",
-    "find_bad_utf8_line",
-    "find_line_starting_with",
-    "open_corpus",
-    "open_file",
-    "output_format",
-    "rechunk",
-    "text_values",
-]
+__all__ = ["check_delimiter", "check_reader_options", "open_corpus", "open_file"]

@@ -36,10 +36,10 @@ from transformers import (
 from transformers.trainer_utils import get_last_checkpoint
 
 from emolabel.errors import Interrupted
-from emolabel.evaluation.metrics import classification_metrics, epoch_metrics
 from emolabel.events import Events
 from emolabel.inference.devices import resolve_device
 from emolabel.inference.encoding import TextEncoder
+from emolabel.metrics import classification_metrics, epoch_metrics
 from emolabel.training.base_models import (
     count_parameters,
     default_learning_rate,
