@@ -128,14 +128,26 @@ def annotate(
         why = "stdin cannot be read again" if from_stdin else "stdout keeps nothing to resume"
         raise EmolabelError(f"--resume needs file input and output: {why}; drop --resume")
     target = output_target(output, opts.output_format, opts.overwrite)
-    reader = open_inputs(inputs, opts)
-    refuse_input_as_output(reader.files, target)
-    if from_stdin or target.path is None:
-        summary = _annotate_streamed(reader, target, model, opts, events)
-    else:
-        summary = _annotate_durably(reader, target, target.path, model, opts, events)
+    # The lock comes first: a second run on a live output is refused before it opens any
+    # input (no reader threads left running while the process exits).
+    lock = run_lock_for(target.path) if target.path is not None else contextlib.nullcontext()
+    with lock:
+        reader = open_inputs(inputs, opts)
+        try:
+            refuse_input_as_output(reader.files, target)
+            if from_stdin or target.path is None:
+                summary = _annotate_streamed(reader, target, model, opts, events)
+            else:
+                summary = _annotate_durably(reader, target, target.path, model, opts, events)
+        finally:
+            reader.close()
     summary.finish(time.perf_counter() - started)
     return summary
+
+
+def run_lock_for(path: Path) -> RunLock:
+    """The lock every run writing `path` holds (in its parts folder, released by the kernel)."""
+    return RunLock(parts_dir_for(path), path)
 
 
 def open_inputs(inputs: Inputs, opts: AnnotateOptions) -> CorpusReader:
@@ -220,28 +232,27 @@ def _annotate_durably(
 ) -> AnnotationSummary:
     """Files to a file: chunks kept as parts under a run lock, then assembled."""
     store = ChunkStore(parts_dir_for(path))
-    with RunLock(store.directory, path):
-        labelling = False
-        try:
-            run = _load_run(reader, target, model, opts)
-            manifest = _manifest(run)
-            skip = (
-                check_resumable(store, manifest, opts.resume)
-                if opts.resume or not opts.overwrite
-                else 0
-            )
-            if skip == 0:
-                _start_store(store, manifest, path)
-            labelling = True
-            for index, out in _labelled_chunks(run, skip, events):
-                _write_part(store, index, out)
-            summary = run.new_summary(skip, store.rows(skip))
-            _assemble(store, target, path, run, summary)
-            if opts.rejects is not None:
-                write_rejects(Path(opts.rejects), reader.rejected)
-        except BaseException as exc:
-            raise _after_failure(exc, store, labelling) from None
-        store.remove()
+    labelling = False
+    try:
+        run = _load_run(reader, target, model, opts)
+        manifest = _manifest(run)
+        skip = (
+            check_resumable(store, manifest, opts.resume)
+            if opts.resume or not opts.overwrite
+            else 0
+        )
+        if skip == 0:
+            _start_store(store, manifest, path)
+        labelling = True
+        for index, out in _labelled_chunks(run, skip, events):
+            _write_part(store, index, out)
+        summary = run.new_summary(skip, store.rows(skip))
+        _assemble(store, target, path, run, summary)
+        if opts.rejects is not None:
+            write_rejects(Path(opts.rejects), reader.rejected)
+    except BaseException as exc:
+        raise _after_failure(exc, store, labelling) from None
+    store.remove()
     return summary
 
 
@@ -290,35 +301,33 @@ def _annotate_streamed(
 ) -> AnnotationSummary:
     """From stdin or to stdout: each chunk goes straight to the writer (nothing to resume)."""
     path = target.path
-    lock = RunLock(parts_dir_for(path), path) if path is not None else contextlib.nullcontext()
-    with lock:
-        run = _load_run(reader, target, model, opts)
-        summary = run.new_summary()
-        tmp = temporary_path(path) if path is not None else None
-        try:
-            with CorpusWriter(
-                tmp if tmp is not None else STDIO,
-                target.format,
-                run.schema,
-                gzipped=target.gzipped,
-            ) as writer:
-                for _, out in _labelled_chunks(run, 0, events):
-                    writer.write(out)
-                    summary.count(out, run.columns)
-            if tmp is not None and path is not None:
-                os.replace(tmp, path)
-        except KeyboardInterrupt:
-            raise Interrupted(
-                "interrupted: nothing is kept (a run from stdin or to stdout cannot be resumed)"
-            ) from None
-        except OSError as exc:
-            raise EmolabelError(f"cannot write {target}: {exc.strerror or exc}") from None
-        finally:
-            if tmp is not None:
-                with contextlib.suppress(FileNotFoundError):
-                    tmp.unlink()
-        if opts.rejects is not None:
-            write_rejects(Path(opts.rejects), reader.rejected)
+    run = _load_run(reader, target, model, opts)
+    summary = run.new_summary()
+    tmp = temporary_path(path) if path is not None else None
+    try:
+        with CorpusWriter(
+            tmp if tmp is not None else STDIO,
+            target.format,
+            run.schema,
+            gzipped=target.gzipped,
+        ) as writer:
+            for _, out in _labelled_chunks(run, 0, events):
+                writer.write(out)
+                summary.count(out, run.columns)
+        if tmp is not None and path is not None:
+            os.replace(tmp, path)
+    except KeyboardInterrupt:
+        raise Interrupted(
+            "interrupted: nothing is kept (a run from stdin or to stdout cannot be resumed)"
+        ) from None
+    except OSError as exc:
+        raise EmolabelError(f"cannot write {target}: {exc.strerror or exc}") from None
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+    if opts.rejects is not None:
+        write_rejects(Path(opts.rejects), reader.rejected)
     summary.rejected = len(reader.rejected)
     return summary
 
