@@ -119,6 +119,12 @@ def test_thresholds_are_tuned_on_the_saved_model(trained: dict[str, Any]) -> Non
     figures = multilabel_f1(truth, scores, expected, LABELS)
     assert info["validation"]["macro_f1"] == pytest.approx(figures["macro_f1"], abs=1e-4)
     assert trained["result"].metrics["macro_f1"] > 0.6  # it learned the words
+    # each source's figures are those of its own rows (not of rows in another order)
+    for name, rows in data.validation_sources.items():
+        part = multilabel_f1(truth[rows], scores[rows], expected, LABELS)
+        stored = info["validation"]["sources"][name]
+        assert stored["macro_f1"] == pytest.approx(part["macro_f1"], abs=1e-4), name
+        assert stored["micro_f1"] == pytest.approx(part["micro_f1"], abs=1e-4), name
 
 
 def test_pipeline_applies_a_sigmoid(trained: dict[str, Any]) -> None:
@@ -393,3 +399,15 @@ def test_cli_trains_a_multi_label_model_from_label_lists(
     assert info["multi_label"] is True and set(info["thresholds"]) == set(LABELS)
     assert info["data"]["sizes"] == {"train": 45, "validation": 15}
     assert "--class-weights" in info["command"]
+
+
+def test_a_source_macro_f1_averages_only_the_labels_it_has() -> None:
+    """dair-ai has no neutral: its macro-F1 must not count neutral as an F1 of 0."""
+    from emolabel.training.thresholds import source_figures
+
+    truth = np.array([[1, 0, 0], [0, 1, 0], [1, 0, 0]], dtype=bool)  # no third label
+    scores = np.array([[0.9, 0.1, 0.2], [0.2, 0.8, 0.1], [0.3, 0.1, 0.1]], dtype=np.float32)
+    figures = source_figures(truth, scores, np.full(3, 0.5), ["a", "b", "neutral"])
+    assert figures["labels"] == ["a", "b"]
+    assert figures["macro_f1"] == pytest.approx((2 / 3 + 1.0) / 2)  # a: P 1, R 1/2; b: 1
+    assert figures["at_0.5"]["macro_f1"] == pytest.approx(figures["macro_f1"])

@@ -327,8 +327,10 @@ def _multi_label_figures(v: dict[str, Any]) -> list[str]:
         "",
     ]
     for source, figures in (v.get("sources") or {}).items():
+        has = figures.get("labels") or v["per_class"]
+        over = f", macro over its {len(has)} labels" if len(has) < len(v["per_class"]) else ""
         lines.append(
-            f"- `{source}` ({figures['rows']} rows): macro F1 {_fmt(figures['macro_f1'])}, "
+            f"- `{source}` ({figures['rows']} rows{over}): macro F1 {_fmt(figures['macro_f1'])}, "
             f"micro F1 {_fmt(figures['micro_f1'])} (tuned); at 0.5 "
             f"{_fmt(figures['at_0.5']['macro_f1'])} / {_fmt(figures['at_0.5']['micro_f1'])}"
         )

@@ -64,6 +64,15 @@ class EmolabelTrainer(Trainer):
         self.loss_smoothing = label_smoothing
         self.head_lr = head_lr
 
+    def _get_eval_sampler(self, eval_dataset: Any) -> torch.utils.data.Sampler | None:
+        """Validation in the dataset's own order. With group_by_length, transformers 5 also
+        shuffles evaluation into length groups, and predictions come back in that order, so
+        figures per source (rows picked by index) would score the wrong rows. The validation
+        split is sorted by length already (batches.py), so sequential order pads as little."""
+        if eval_dataset is None:
+            return None
+        return torch.utils.data.SequentialSampler(eval_dataset)
+
     def compute_loss(
         self,
         model: torch.nn.Module,

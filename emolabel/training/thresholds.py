@@ -124,28 +124,41 @@ def multilabel_epoch_metrics(
     return flat
 
 
+FIGURE_KEYS = ("macro_f1", "micro_f1", "weighted_f1", "accuracy")
+
+
+def source_figures(
+    truth: np.ndarray, scores: np.ndarray, thresholds: np.ndarray, labels: list[str]
+) -> dict[str, Any]:
+    """One source's figures at `thresholds` and at 0.5. Its macro-F1 averages the labels the
+    source carries: a label it never has (dair-ai has no neutral) has no F1 there, and
+    counting it as 0 would understate every source but the richest."""
+    tuned = multilabel_f1(truth, scores, thresholds, labels)
+    plain = multilabel_f1(truth, scores, DEFAULT_THRESHOLD, labels)
+    present = [label for label in labels if tuned["per_class"][label]["support"] > 0]
+    for figures in (tuned, plain):
+        f1 = [figures["per_class"][label]["f1"] for label in present]
+        figures["macro_f1"] = float(np.mean(f1)) if f1 else 0.0
+    tuned.pop("per_class")
+    return {**tuned, "labels": present, "at_0.5": {key: plain[key] for key in FIGURE_KEYS}}
+
+
 def multilabel_validation(
     truth: np.ndarray, scores: np.ndarray, labels: list[str], sources: dict[str, np.ndarray]
 ) -> tuple[dict[str, Any], dict[str, float]]:
     """The saved model's validation figures and its tuned thresholds ({label: t}).
 
     Figures at the tuned thresholds at the top level, at 0.5 under `at_0.5`, and per source
-    (rows where that source's mask is True) when there are several.
+    (rows where that source's mask is True; source_figures) when there are several.
     """
     thresholds = tune_thresholds(truth, scores)
-
-    def figures(mask: np.ndarray | slice) -> dict[str, Any]:
-        tuned = multilabel_f1(truth[mask], scores[mask], thresholds, labels)
-        plain = multilabel_f1(truth[mask], scores[mask], DEFAULT_THRESHOLD, labels)
-        keys = ("macro_f1", "micro_f1", "weighted_f1", "accuracy")
-        return {**tuned, "at_0.5": {key: plain[key] for key in keys}}
-
-    metrics = figures(slice(None))
+    tuned = multilabel_f1(truth, scores, thresholds, labels)
+    plain = multilabel_f1(truth, scores, DEFAULT_THRESHOLD, labels)
+    metrics = {**tuned, "at_0.5": {key: plain[key] for key in FIGURE_KEYS}}
     if len(sources) > 1:
-        metrics["sources"] = {}
-        for name, mask in sources.items():
-            part = figures(mask)
-            part.pop("per_class")
-            metrics["sources"][name] = part
+        metrics["sources"] = {
+            name: source_figures(truth[mask], scores[mask], thresholds, labels)
+            for name, mask in sources.items()
+        }
     by_label = {label: round(float(t), 4) for label, t in zip(labels, thresholds, strict=True)}
     return metrics, by_label
