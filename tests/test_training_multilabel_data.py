@@ -307,6 +307,19 @@ def test_union_without_map_orders_by_source_and_refuses_a_source_twice(tmp_path:
     assert "given twice" in error_of([str(a), str(a) + "/"])
 
 
+def test_a_source_repeated_weighs_its_train_rows_n_times(tmp_path: Path) -> None:
+    a, b = write_dair(tmp_path / "emotion"), write_tweeteval(tmp_path / "tw")
+    once = load_training_data([str(a), str(b)])
+    data = load_training_data([str(a), f"{b}:repeat=3"])
+    assert data.sizes()["train"] == once.sizes()["train"] + 2 * 8  # the 8 tweets 3 times
+    assert data.sizes()["validation"] == once.sizes()["validation"]  # scored once
+    train = data.splits["train"]["text"]
+    assert train.count("tweet train 2") == 3 and train.count("dair text 0 love") == 1
+    assert [s["repeat"] for s in data.summary()["sources"]] == [1, 3]
+    assert "repeat=0" in error_of([str(a), f"{b}:repeat=0"])
+    assert "given twice" in error_of([str(b), f"{b}:repeat=2"])
+
+
 def test_labelled_split_multi_label_for_evaluation(tmp_path: Path) -> None:
     folder = write_goemotions(tmp_path / "go")
     split = load_labelled_split(folder, split="dev")

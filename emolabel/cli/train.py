@@ -31,7 +31,8 @@ PRESET_HELP = (
     help="A CSV/TSV/JSONL/JSON/parquet file (gzipped too), a text;label file, a folder of "
     "train/val/test files (TweetEval *_text.txt/*_labels.txt + mapping.txt; GoEmotions "
     "header-less TSV + emotions.txt), or a hub dataset id. Give it several times to train "
-    "on the union (each source keeps its own validation split).",
+    "on the union (each source keeps its own validation split); SOURCE:repeat=N puts a "
+    "small source's training rows in N times, so a big one does not drown it.",
 )
 @click.option(
     "--label-map",

@@ -11,6 +11,7 @@ Named data rather than datasets so it never shadows the Hugging Face package.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,6 +92,8 @@ __all__ = [
 ]
 
 Sources = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
+REPEAT_SUFFIX = re.compile(r":repeat=(-?\d+)$")
+MAX_REPEAT = 100
 LabelMapSpec = str | os.PathLike[str] | Mapping[str, Sequence[str]] | LabelMap | None
 
 
@@ -104,12 +107,14 @@ class SourceSummary:
     sizes: dict[str, int]
     validation_from: str
     stats: dict[str, SplitStats]
+    repeat: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "dataset": self.name,
             "layout": self.layout,
             "sizes": dict(self.sizes),
+            "repeat": self.repeat,
             "validation_from": self.validation_from,
             "cleaning": {name: s.to_dict() for name, s in self.stats.items()},
         }
@@ -209,7 +214,8 @@ def load_training_data(
     """
     if not 0.0 < val_fraction < 1.0:
         raise EmolabelError(f"--val-fraction {val_fraction}: choose a number between 0 and 1")
-    given = _source_list(sources)
+    given, repeats = split_repeats(_source_list(sources))
+    _refuse_twice(given)
     options = _read_options(
         text_column,
         label_column,
@@ -220,6 +226,8 @@ def load_training_data(
         on_error,
     )
     read = [clean_source(read_source(s, options), options, "train") for s in given]
+    for item, repeat in zip(read, repeats, strict=True):
+        item.repeat = repeat
     is_multi = multi_label_of(read, multi_label)
     warnings: list[str] = []
     for item in read:
@@ -370,6 +378,26 @@ def read_source(
 
 
 # ----------------------------------------------------------------------------- steps
+def split_repeats(given: list[str]) -> tuple[list[str], list[int]]:
+    """`SOURCE:repeat=N` -> (SOURCE, N): a small source's train rows weigh N times in the
+    union (its validation split is scored once), so it is not drowned by a big one."""
+    sources, repeats = [], []
+    for spec in given:
+        match = REPEAT_SUFFIX.search(spec)
+        if match is None:
+            sources.append(spec)
+            repeats.append(1)
+            continue
+        repeat = int(match.group(1))
+        if not 1 <= repeat <= MAX_REPEAT:
+            raise EmolabelError(
+                f"--data {spec}: repeat={repeat}: use a whole number from 1 to {MAX_REPEAT}"
+            )
+        sources.append(spec[: match.start()])
+        repeats.append(repeat)
+    return sources, repeats
+
+
 def _source_list(sources: Sources) -> list[str]:
     if isinstance(sources, (str, os.PathLike)):
         items = [os.fspath(sources)]
@@ -377,11 +405,17 @@ def _source_list(sources: Sources) -> list[str]:
         items = [os.fspath(s) for s in sources]
     if not items:
         raise EmolabelError("--data: give at least one file, folder or hub dataset id")
-    seen = [s.strip().rstrip("/") for s in items]
+    return items
+
+
+def _refuse_twice(given: list[str]) -> None:
+    seen = [s.strip().rstrip("/") for s in given]
     twice = sorted({s for s in seen if seen.count(s) > 1})
     if twice:
-        raise EmolabelError(f"--data {twice[0]} is given twice: give each source once")
-    return items
+        raise EmolabelError(
+            f"--data {twice[0]} is given twice: give each source once (to weigh a source "
+            "more, append :repeat=N)"
+        )
 
 
 def _read_options(
@@ -428,4 +462,5 @@ def _summary_of(item: CleanSource) -> SourceSummary:
         sizes={name: len(split) for name, split in item.splits.items()},
         validation_from=item.validation_from,
         stats={name: split.stats for name, split in item.splits.items()},
+        repeat=item.repeat,
     )

@@ -40,6 +40,7 @@ class CleanSource:
     readers: list[LabelReader]
     name: str = ""
     validation_from: str = ""
+    repeat: int = 1  # `:repeat=N`: its train rows enter the union N times
 
 
 def clean_source(
@@ -163,13 +164,15 @@ def check_known_labels(read: list[CleanSource], labels: list[str]) -> None:
 
 
 def union_split(read: list[CleanSource], name: str) -> CleanSplit | None:
-    parts = [item.splits[name] for item in read if name in item.splits]
+    """One split of every source, in order; a repeated source's train rows N times over."""
+    parts = [(item.splits[name], item.repeat) for item in read if name in item.splits]
     if not parts:
         return None
-    union = CleanSplit([], [], SplitStats(), " + ".join(p.source for p in parts))
-    for part in parts:
-        union.texts.extend(part.texts)
-        union.labels.extend(part.labels)
+    union = CleanSplit([], [], SplitStats(), " + ".join(p.source for p, _ in parts))
+    for part, repeat in parts:
+        times = repeat if name == "train" else 1
+        union.texts.extend(part.texts * times)
+        union.labels.extend(part.labels * times)
     return union
 
 
