@@ -238,11 +238,8 @@ def score_classifier(
     started = time.perf_counter()
     proba = predict_scores(classifier, texts, batch_tokens=batch_tokens, events=events)
     seconds = time.perf_counter() - started
-    if model_multi:
-        decided = decide_labels(proba, thresholds)
-    else:
-        decided = np.zeros(proba.shape, dtype=bool)
-        decided[np.arange(len(proba)), proba.argmax(axis=1)] = True
+    decided = model_decisions(proba, model_multi, thresholds)
+    if not model_multi:
         thresholds = np.full(len(classifier.labels), np.nan)
     if groups is not None:
         proba = groups.roll_up_scores(proba, sigmoid=model_multi)
@@ -291,6 +288,16 @@ def model_decision_rule(
     if not 0.0 <= threshold <= 1.0:
         raise EmolabelError(f"--threshold {threshold}: use a number from 0 to 1")
     return classifier.multi_label, np.full(len(classifier.labels), threshold, dtype=np.float32)
+
+
+def model_decisions(scores: np.ndarray, multi_label: bool, thresholds: np.ndarray) -> np.ndarray:
+    """bool (n, k): what annotate's `emotions` holds: a multi-label model's labels at their
+    thresholds (decide_labels), a single-label model's top label."""
+    if multi_label:
+        return decide_labels(scores, thresholds)
+    decided = np.zeros(scores.shape, dtype=bool)
+    decided[np.arange(len(scores)), scores.argmax(axis=1)] = True
+    return decided
 
 
 def decide_labels(scores: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
