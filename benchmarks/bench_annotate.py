@@ -20,7 +20,7 @@ made emolabel 3-5x slower); each emolabel run starts with the variable as it was
 
 Texts come from ../shared/data/emotion/{val,train}.txt (val first, `text;label` lines)
 unless --texts FILE (one text per line) is given. The model is the built-in
-emolabel/models/emotion-minilm unless --model DIR is given.
+emolabel/models/ekman (the default) unless --model DIR is given.
 
 On a GPU the baseline is the fp32 pipeline (what `pipeline(..., device=0)` gives); an fp16
 pipeline is timed too and its ratio printed, since a GPU user may well ask for it. GPU

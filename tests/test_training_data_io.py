@@ -144,7 +144,10 @@ def test_models_json_records_the_dataset_name_not_a_path() -> None:
     assert result.exit_code == 0, result.output
     models = [json.loads(line) for line in result.output.splitlines() if line.strip()]
     assert models
-    assert [m["data"] for m in models] == ["dair-ai/emotion"]  # was ../shared/data/emotion
+    assert [m["data"] for m in models] == [  # never ../shared/data/...
+        "google-research-datasets/go_emotions + cardiffnlp/tweet_eval (emotion) + dair-ai/emotion",
+        "google-research-datasets/go_emotions",
+    ]
 
 
 def test_the_label_column_is_never_the_text_column(tmp_path: Path) -> None:

@@ -54,8 +54,6 @@ def annotate_frame(
     return _with_columns(df, table, predictions, schema)
 
 
-
-
 def _to_arrow(df: Any) -> pa.Table:
     if isinstance(df, pa.Table):
         return df

@@ -116,7 +116,7 @@ def command(output: str, quiet: bool, **options: object) -> None:
 
     \b
     emolabel compare --data data/ --base-model minilm --base-model minilm:layers=3 -o cmp
-    emolabel compare --data data/ --model emolabel/models/emotion-minilm \\
+    emolabel compare --data data/ --model emolabel/models/ekman \\
         --model student-3l --max-params 20M --min-speed 500 -o cmp
     """
     from emolabel.cli.render import CompareProgress, render_comparison

@@ -13,7 +13,7 @@ from emolabel.cli.train_options import SHARED_TRAINING_OPTIONS, invoked_command,
     required=True,
     metavar="DIR",
     type=click.Path(),
-    help="Fine-tuned model folder to learn from (e.g. emolabel/models/emotion-minilm).",
+    help="Fine-tuned model folder to learn from (e.g. emolabel/models/ekman).",
 )
 @click.option(
     "--student",
@@ -88,7 +88,7 @@ def command(output: str, quiet: bool, overwrite: bool, resume: bool, **options: 
     `emolabel train` model (--model DIR).
 
     \b
-    emolabel distill --teacher emolabel/models/emotion-minilm --student teacher:layers=3 \\
+    emolabel distill --teacher emolabel/models/goemotions --student teacher:layers=3 \\
         --data data/ -o student-3l
     emolabel distill --teacher my-model --student teacher:layers=2 --data data/ \\
         --unlabelled tweets.csv --temperature 3 --alpha 0.7 -o student-2l

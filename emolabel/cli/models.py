@@ -20,12 +20,15 @@ def command(as_json: bool) -> None:
                 json.dumps(
                     {
                         "name": info.name,
+                        "default": info.default,
+                        "summary": info.summary,
                         "path": str(info.path),
                         "labels": info.labels,
                         "multi_label": info.multi_label,
                         "size_bytes": info.size_bytes,
                         "accuracy": info.accuracy,
                         "macro_f1": info.macro_f1,
+                        "sources": info.sources,
                         "base_model": info.base_model,
                         "data": info.data,
                     }

@@ -501,20 +501,32 @@ def render_models(models: list[ModelInfo], console: Console | None = None) -> No
         )
         return
     table = Table(title="built-in models", title_justify="left")
-    for name in ("name", "labels", "size", "accuracy", "macro F1", "base model"):
-        table.add_column(
-            name, justify="right" if name in ("size", "accuracy", "macro F1") else "left"
-        )
+    for name in ("name", "labels", "size", "validation"):
+        table.add_column(name, justify="right" if name == "size" else "left")
     for info in models:
+        name = escape(info.name) + (" [bold](default)[/]" if info.default else "")
+        if info.multi_label:
+            name += "\nmulti-label"
+        if info.summary:
+            name += f"\n[dim]{escape(info.summary)}[/]"
         table.add_row(
-            escape(info.name) + (" (multi-label)" if info.multi_label else ""),
+            name,
             escape(", ".join(info.labels)),
             format_size(info.size_bytes),
-            "-" if info.accuracy is None else f"{info.accuracy:.4f}",
-            "-" if info.macro_f1 is None else f"{info.macro_f1:.4f}",
-            escape(info.base_model or "-"),
+            _validation_cell(info),
         )
     console.print(table)
+
+
+def _validation_cell(info: ModelInfo) -> str:
+    """Macro-F1 (and accuracy of a single-label model), then each training source's macro-F1."""
+    lines = []
+    if info.macro_f1 is not None:
+        lines.append(f"macro F1 {info.macro_f1:.4f}" + (" (tuned)" if info.multi_label else ""))
+    if info.accuracy is not None and not info.multi_label:
+        lines.append(f"accuracy {info.accuracy:.4f}")
+    lines += [f"{escape(source)}: {f1:.3f}" for source, f1 in info.sources.items()]
+    return "\n".join(lines) or "-"
 
 
 # --- compare and distill -----------------------------------------------------------------

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from emolabel.inference.model_folders import BUILTIN_MODELS_DIR, read_model_info
+from emolabel.inference.model_folders import (
+    BUILTIN_MODELS_DIR,
+    DEFAULT_MODEL_NAME,
+    read_model_info,
+)
 
 
 @dataclass
@@ -28,6 +32,9 @@ class ModelInfo:
     macro_f1: float | None = None
     data: str | None = None
     multi_label: bool = False
+    default: bool = False
+    summary: str | None = None  # one line: what the model is for (emolabel.json "summary")
+    sources: dict[str, float] = field(default_factory=dict)  # validation macro-F1 per source
 
 
 def describe_model(folder: str | os.PathLike[str]) -> ModelInfo:
@@ -53,19 +60,29 @@ def describe_model(folder: str | os.PathLike[str]) -> ModelInfo:
         macro_f1=validation.get("macro_f1"),
         data=(info.get("data") or {}).get("source"),
         multi_label=multi,
+        summary=info.get("summary") if isinstance(info.get("summary"), str) else None,
+        sources={
+            str(name): float(figures["macro_f1"])
+            for name, figures in (validation.get("sources") or {}).items()
+            if isinstance(figures, dict) and isinstance(figures.get("macro_f1"), int | float)
+        },
     )
 
 
 def list_builtin_models(folder: str | os.PathLike[str] | None = None) -> list[ModelInfo]:
-    """Every model folder (one with a config.json) under emolabel/models/, by name."""
+    """Every model folder (one with a config.json) under emolabel/models/: the default
+    first, then by name."""
     root = Path(folder) if folder is not None else BUILTIN_MODELS_DIR
     if not root.is_dir():
         return []
-    return [
+    models = [
         describe_model(child)
         for child in sorted(root.iterdir())
         if child.is_dir() and (child / "config.json").exists()
     ]
+    for info in models:
+        info.default = info.name == DEFAULT_MODEL_NAME
+    return sorted(models, key=lambda info: not info.default)
 
 
 def folder_size(folder: str | os.PathLike[str]) -> int:

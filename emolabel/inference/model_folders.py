@@ -16,7 +16,7 @@ import numpy as np
 from emolabel.errors import EmolabelError
 
 BUILTIN_MODELS_DIR = Path(__file__).parent.parent / "models"
-DEFAULT_MODEL_NAME = "emotion-minilm"
+DEFAULT_MODEL_NAME = "ekman"  # Ekman's six emotions + neutral, on tweets, Reddit and dair-ai
 MODEL_INFO_FILE = "emolabel.json"  # emolabel's own record of a model: how made, thresholds
 DEFAULT_THRESHOLD = 0.5  # a multi-label model's decision threshold where none is stored
 # A hub id: `name` or `owner/name` (callers that need the owner check for the slash).
@@ -28,8 +28,25 @@ MODEL_FILES = "config.json, model.safetensors"
 PICKLE_PATTERNS = ("*.bin", "*.pt", "*.pth", "*.ckpt", "*.pkl")
 
 
+# Built-in names of earlier versions, with what to use now.
+RETIRED_MODELS = {
+    "emotion-minilm": (
+        "the built-in model emotion-minilm (dair-ai/emotion's 6 labels) left the package in "
+        "emolabel 0.3.0: use --model ekman (the default) or --model goemotions, or rebuild it "
+        "with `bash scripts/build_emotion_minilm.sh` and pass --model runs/emotion-minilm"
+    ),
+}
+
+
 def builtin_model_dir(name: str = DEFAULT_MODEL_NAME) -> Path:
     return BUILTIN_MODELS_DIR / name
+
+
+def is_builtin_name(name: str) -> bool:
+    """A bare name (no path separator) of a model folder shipped in emolabel/models/."""
+    if not name or "/" in name or "\\" in name or name.startswith("."):
+        return False
+    return (BUILTIN_MODELS_DIR / name / "config.json").is_file()
 
 
 def resolve_model_source(model: str | os.PathLike[str] | None) -> str:
@@ -48,11 +65,15 @@ def resolve_model_source(model: str | os.PathLike[str] | None) -> str:
         return str(folder)
     text = os.fspath(model)
     path = Path(text).expanduser()
+    builtin = BUILTIN_MODELS_DIR / text
+    # a bare built-in name wins over a same-named folder that is no model (`goemotions/` data)
+    if is_builtin_name(text) and not (path / "config.json").exists():
+        return str(builtin)
     if path.exists():
         check_model_folder(path)
         return str(path)
-    if (BUILTIN_MODELS_DIR / text / "config.json").exists():
-        return str(BUILTIN_MODELS_DIR / text)
+    if text in RETIRED_MODELS:
+        raise EmolabelError(RETIRED_MODELS[text])
     if not HUB_ID_PATTERN.match(text):
         raise EmolabelError(
             f"model folder not found: {text}: pass a folder written by `emolabel train` "

@@ -203,7 +203,7 @@ def check_teacher(teacher: str | os.PathLike[str]) -> Path:
     if not path.exists():
         raise EmolabelError(
             f"--teacher {teacher}: no such folder; pass a model folder written by "
-            "`emolabel train` (e.g. emolabel/models/emotion-minilm)"
+            "`emolabel train` (e.g. emolabel/models/ekman)"
         )
     check_model_folder(path)
     return path.resolve()
