@@ -50,6 +50,7 @@ from emolabel.evaluation.label_maps import LabelGroups, group_labels  # noqa: E4
 from emolabel.inference import BUILTIN_MODELS_DIR, EmotionClassifier  # noqa: E402
 from emolabel.metrics import multilabel_metrics  # noqa: E402
 from emolabel.training.data import load_labelled_split  # noqa: E402
+from emolabel.training.labels import read_label_map  # noqa: E402
 
 SPLITS = {  # name -> folder under --data-root
     "goemotions": "goemotions",
@@ -65,17 +66,18 @@ class Split:
     name: str
     texts: list[str]
     ekman: list[list[str]]  # gold labels in Ekman groups, a list a row
-    native: list[Any]  # gold labels as the data names them (GoEmotions: 28)
+    native: list[list[str]]  # gold labels as the data names them (GoEmotions: 28)
 
 
 def load_splits(root: Path) -> list[Split]:
+    """Each validation split read once; its labels mapped to Ekman groups in memory."""
+    to_group = read_label_map("ekman")
     out = []
     for name, folder in SPLITS.items():
-        grouped = load_labelled_split(root / folder, split="validation", label_map="ekman")
         native = load_labelled_split(root / folder, split="validation")
-        assert grouped.texts == native.texts, name
-        ekman = [row if isinstance(row, list) else [row] for row in grouped.labels]
-        out.append(Split(name, grouped.texts, ekman, native.labels))
+        rows: list[list[str]] = [r if isinstance(r, list) else [r] for r in native.labels]
+        ekman = [list(dict.fromkeys(to_group.get(x, x) for x in row)) for row in rows]
+        out.append(Split(name, native.texts, ekman, rows))
     return out
 
 
@@ -136,8 +138,7 @@ def native_macro_f1(
     thresholds: np.ndarray,
     decided: np.ndarray,
 ) -> float:
-    gold = [row if isinstance(row, list) else [row] for row in split.native]
-    y = np.array([[name in row for name in labels] for row in gold])
+    y = np.array([[name in row for name in labels] for row in split.native])
     metrics = multilabel_metrics(y, proba, thresholds, labels, predicted=decided)
     return float(metrics["macro_f1"])
 

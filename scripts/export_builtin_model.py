@@ -112,16 +112,7 @@ def main() -> None:
     parser.add_argument("--notes", type=Path, action="append", help="markdown appended to the card")
     parser.add_argument("--revalidate", nargs="+", metavar="DATA", help="the run's --data values")
     parser.add_argument("--label-map", help="the run's --label-map")
-    args = parser.parse_args()
-    export(
-        args.trained,
-        args.dest,
-        summary=args.summary,
-        built_by=args.built_by,
-        notes=args.notes,
-        revalidate=args.revalidate,
-        label_map=args.label_map,
-    )
+    export(**vars(parser.parse_args()))
 
 
 if __name__ == "__main__":
