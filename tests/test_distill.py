@@ -195,3 +195,45 @@ def test_distill_options_are_checked(setup: dict[str, Any], tmp_path: Path) -> N
         with pytest.raises(EmolabelError, match=message):
             distill(setup["teacher"], "teacher:layers=1", setup["data"], tmp_path / "s", **kwargs)
     assert math.isfinite(setup["result"].metrics["accuracy"])
+
+
+def test_distill_reads_a_union_through_the_teachers_label_map(
+    tmp_path: Path, tiny_model_dir: Path
+) -> None:
+    """A teacher trained on two sources merged by --label-map is distilled on the same union:
+    distill takes train's data options, so the student's labels are the teacher's."""
+    from tests.test_training import easy_rows
+
+    renamed = {"joy": "happy", "sadness": "down"}  # source b names two labels its own way
+    folders = {"a": tmp_path / "a", "b": tmp_path / "b"}
+    for seed, (name, folder) in enumerate(folders.items()):
+        folder.mkdir()
+        rows = easy_rows(60, seed=seed)
+        if name == "b":
+            rows = [(t, renamed.get(y, y)) for t, y in rows]
+        for split, part in (("train.txt", rows[:45]), ("val.txt", rows[45:])):
+            (folder / split).write_text("".join(f"{t};{y}\n" for t, y in part), encoding="utf-8")
+    mapping = tmp_path / "map.json"
+    mapping.write_text(json.dumps({"joy": ["joy", "happy"], "sadness": ["sadness", "down"]}))
+    data = ["--data", str(folders["a"]), "--data", str(folders["b"])]
+    fast = ["--epochs", "1", "--threads", "1", "--precision", "fp32", "--batch-size", "8", "-q"]
+    teacher = tmp_path / "teacher"
+    args = ["train", *data, "--label-map", str(mapping), "--base-model", str(tiny_model_dir)]
+    result = CliRunner().invoke(main, [*args, "-o", str(teacher), *fast])
+    assert result.exit_code == 0, result.output
+    student = tmp_path / "student"
+    args = ["distill", "--teacher", str(teacher), "--student", "teacher:layers=1", *data]
+    without_map = CliRunner().invoke(main, [*args, "-o", str(student), *fast])
+    assert without_map.exit_code == 2 and "happy" in without_map.output
+    assert not student.exists()
+    result = CliRunner().invoke(
+        main, [*args, "--label-map", str(mapping), "--keep-checkpoints", "-o", str(student), *fast]
+    )
+    assert result.exit_code == 0, result.output
+    teacher_info = json.loads((teacher / "emolabel.json").read_text())
+    info = json.loads((student / "emolabel.json").read_text())
+    assert info["labels"] == teacher_info["labels"]
+    assert sorted(teacher_info["labels"]) == ["anger", "joy", "sadness"]
+    assert info["data"]["sizes"] == teacher_info["data"]["sizes"]
+    assert "--label-map" in info["command"] and info["command"].count("--data") == 2
+    assert any((student / "checkpoints").iterdir())

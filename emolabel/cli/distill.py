@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import click
 
-from emolabel.cli.train_options import SHARED_TRAINING_OPTIONS, invoked_command, train_options
+from emolabel.cli.train_options import (
+    SHARED_DATA_OPTIONS,
+    SHARED_TRAINING_OPTIONS,
+    data_argument,
+    invoked_command,
+    train_options,
+)
 
 
 @click.command("distill")
@@ -22,14 +28,7 @@ from emolabel.cli.train_options import SHARED_TRAINING_OPTIONS, invoked_command,
     help="Student base model: teacher:layers=N cuts N evenly spaced layers out of the "
     "teacher (best start for a MiniLM teacher); or minilm:layers=N, a preset, a folder.",
 )
-@click.option(
-    "--data",
-    "-d",
-    default="dair-ai/emotion",
-    show_default=True,
-    metavar="FILE|DIR|HUB_ID",
-    help="Labelled training data, read as `emolabel train` reads it.",
-)
+@train_options(*SHARED_DATA_OPTIONS)
 @click.option(
     "--output",
     "-o",
@@ -70,7 +69,7 @@ from emolabel.cli.train_options import SHARED_TRAINING_OPTIONS, invoked_command,
     metavar="N",
     help="Use at most the first N usable texts of --unlabelled.",
 )
-@train_options(*SHARED_TRAINING_OPTIONS)
+@train_options(*SHARED_TRAINING_OPTIONS, "keep_checkpoints")
 @click.option("--overwrite", is_flag=True, help="Replace an existing model folder.")
 @click.option(
     "--resume",
@@ -78,7 +77,14 @@ from emolabel.cli.train_options import SHARED_TRAINING_OPTIONS, invoked_command,
     help="Continue from the last checkpoint in OUTPUT/checkpoints (left by Ctrl-C).",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr.")
-def command(output: str, quiet: bool, overwrite: bool, resume: bool, **options: object) -> None:
+def command(
+    output: str,
+    quiet: bool,
+    overwrite: bool,
+    resume: bool,
+    data: tuple[str, ...],
+    **options: object,
+) -> None:
     """Distil a fine-tuned teacher into a smaller, faster student model folder.
 
     Loss: alpha * T^2 * KL(teacher || student at temperature T) + (1 - alpha) *
@@ -92,6 +98,8 @@ def command(output: str, quiet: bool, overwrite: bool, resume: bool, **options: 
         --data data/ -o student-3l
     emolabel distill --teacher my-model --student teacher:layers=2 --data data/ \\
         --unlabelled tweets.csv --temperature 3 --alpha 0.7 -o student-2l
+    emolabel distill --teacher big-teacher --student minilm --pooling mean \\
+        --data go/ --data tweets/ --label-map ekman -o student    the teacher's union
     """
     from emolabel.cli.render import DistillProgress, render_training_result
     from emolabel.training.distill import distill
@@ -99,6 +107,7 @@ def command(output: str, quiet: bool, overwrite: bool, resume: bool, **options: 
     invoked = invoked_command()
     with DistillProgress(quiet=quiet) as progress:  # Ctrl-C: Interrupted, exit 130
         result = distill(
+            data=data_argument(data),
             output_dir=output,
             overwrite=overwrite,
             resume=resume,

@@ -272,13 +272,13 @@ def command(
     emolabel train --data d/ --head-lr 1e-3 -o m            larger steps for the new head
     """
     from emolabel.cli.render import TrainingProgress, render_training_result
-    from emolabel.cli.train_options import invoked_command
+    from emolabel.cli.train_options import data_argument, invoked_command
     from emolabel.training.trainer import train
 
     invoked = invoked_command()
     with TrainingProgress(quiet=quiet) as progress:  # Ctrl-C: Interrupted, exit 130
         result = train(
-            data[0] if len(data) == 1 else list(data),
+            data_argument(data),
             output,
             overwrite=overwrite,
             resume=resume,

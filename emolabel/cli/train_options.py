@@ -40,6 +40,24 @@ SHARED_TRAINING_OPTIONS = (
 )
 
 
+# How train reads its data: distill reads the same sources the same way (several --data make a
+# union; --label-map merges labels), so a teacher trained on a union is distilled on it.
+SHARED_DATA_OPTIONS = (
+    "data",
+    "label_map",
+    "unmapped_labels",
+    "label_separator",
+    "label_names",
+    "multi_label",
+    "on_error",
+)
+
+
+def data_argument(data: tuple[str, ...]) -> str | list[str]:
+    """train's repeatable --data as the library takes it: one source, or a list (a union)."""
+    return data[0] if len(data) == 1 else list(data)
+
+
 def train_options(*names: str) -> Callable[[F], F]:
     """Decorator adding the named parameters of `emolabel train` (by Python name) to a command."""
 

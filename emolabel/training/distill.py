@@ -69,7 +69,7 @@ MIN_PROBABILITY = 1e-30  # log(0) guard for teacher probabilities that underflow
 def distill(
     teacher: str | os.PathLike[str],
     student: str,
-    data: str | os.PathLike[str] = DEFAULT_HUB_DATASET,
+    data: str | os.PathLike[str] | list[str] = DEFAULT_HUB_DATASET,
     output_dir: str | os.PathLike[str] = DEFAULT_OUTPUT_DIR,
     *,
     temperature: float = DEFAULT_TEMPERATURE,
@@ -191,7 +191,7 @@ def equivalent_command(
             continue
         flag = "--" + name.replace("_", "-")
         if isinstance(value, bool):
-            parts += [flag] if value else []
+            parts.append(flag if value else "--single-label")  # only multi_label defaults None
         else:
             parts += [flag, f"{value:g}" if isinstance(value, float) else str(value)]
     return shlex.join(parts)
