@@ -115,3 +115,37 @@ def test_threshold_with_a_loaded_model_is_refused(tmp_path: Path, multi_dir: Pat
         annotate(write_csv(tmp_path / "in.csv"), tmp_path / "o.parquet", model=clf, threshold=0.2)
     assert not (tmp_path / "o.parquet").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+def test_summary_counts_every_emotion_in_the_lists(tmp_path: Path, multi_dir: Path) -> None:
+    """A multi-label run's summary: the top label's rows, and the rows holding each emotion."""
+    src = write_csv(tmp_path / "in.csv")
+    out, summary_json = tmp_path / "out.jsonl", tmp_path / "summary.json"
+    args = ["annotate", str(src), "-o", str(out), "-m", str(multi_dir), "--precision", "fp32"]
+    result = CliRunner().invoke(
+        main, [*args, "--threshold", "0.3", "--summary-json", str(summary_json)]
+    )
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    lists = [r["emotions"] for r in rows if r["emotions"] is not None]
+    assert max(len(e) for e in lists) >= 2, "no row holds two emotions: nothing tested"
+    summary = json.loads(summary_json.read_text())
+    assert summary["multi_label"] is True
+    assert summary["present"] == {label: sum(label in e for e in lists) for label in EMOTIONS}
+    assert summary["counts"] == {
+        label: sum(r["emotion"] == label for r in rows) for label in EMOTIONS
+    }
+    assert summary["present_shares"]["joy"] == summary["present"]["joy"] / len(lists)
+    assert "in emotions" in result.output  # the table's second count (stderr)
+
+
+def test_single_label_summary_has_one_count(tmp_path: Path, tiny_model_dir: Path) -> None:
+    src = write_csv(tmp_path / "in.csv")
+    out, summary_json = tmp_path / "out.parquet", tmp_path / "summary.json"
+    args = ["annotate", str(src), "-o", str(out), "-m", str(tiny_model_dir), "--precision", "fp32"]
+    result = CliRunner().invoke(main, [*args, "--summary-json", str(summary_json)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(summary_json.read_text())
+    assert summary["multi_label"] is False and summary["present"] == summary["counts"]
+    assert sum(summary["counts"].values()) == 5
+    assert "in emotions" not in result.output

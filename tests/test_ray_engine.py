@@ -232,12 +232,13 @@ def test_multi_label_model_gives_the_local_engines_emotions_lists_and_scores(
     for threshold in (None, 0.5):
         out = tmp_path / f"out-{threshold}"
         extra = [] if threshold is None else ["--threshold", str(threshold)]
+        summary_json = tmp_path / f"summary-{threshold}.json"
         result = CliRunner().invoke(
             main,
             [
                 "annotate", str(tmp_path / "in"), "-o", str(out), "--engine", "ray",
                 "--workers", "2", "-m", str(multi_label_model_dir), "--precision", "fp32",
-                "--chunk-rows", "50", "-q", *extra,
+                "--chunk-rows", "50", "-q", "--summary-json", str(summary_json), *extra,
             ],
         )  # fmt: skip
         assert result.exit_code == 0, result.output
@@ -253,6 +254,9 @@ def test_multi_label_model_gives_the_local_engines_emotions_lists_and_scores(
 
         labelled = local.filter(local.column("emotion").is_valid())
         emotions = labelled.column("emotions").to_pylist()
+        summary = json.loads(summary_json.read_text())  # counted from the written files
+        assert summary["multi_label"] is True
+        assert summary["present"] == {x: sum(x in e for e in emotions) for x in EMOTIONS_OF_TINY}
         assert max(len(e) for e in emotions) >= 2, "no row has two emotions: nothing tested"
         totals = sum(labelled.column(f"score_{label}").to_numpy() for label in EMOTIONS_OF_TINY)
         assert not np.allclose(totals, 1.0, atol=1e-3), "scores sum to 1: softmax, not sigmoid"

@@ -91,6 +91,7 @@ class _Run:
             device=self.classifier.device,
             precision=self.classifier.precision,
             labels=list(self.classifier.labels),
+            multi_label=bool(self.classifier.multi_label),
             inputs=list(self.inputs),
             rejected=len(self.reader.rejected),
             resumed_chunks=resumed_chunks,

@@ -82,14 +82,21 @@ def render_annotation_summary(
     """The end-of-run table: share and mean confidence per emotion, then run figures."""
     table = Table(title=f"emolabel: {summary.output}", title_justify="left")
     table.add_column("emotion")
-    table.add_column("rows", justify="right")
+    table.add_column("top label", justify="right")
     table.add_column("share", justify="right")
     table.add_column("mean confidence", justify="right")
+    if summary.multi_label:  # rows can hold several: the second count says how many do
+        table.add_column("in emotions", justify="right")
+        table.add_column("share", justify="right")
     for label in summary.labels:
         n = summary.counts.get(label, 0)
-        share = n / summary.labelled if summary.labelled else 0.0
         mean = summary.mean_confidence.get(label)
-        table.add_row(label, f"{n:,}", f"{share:.1%}", "-" if mean is None else f"{mean:.3f}")
+        cells = [label, f"{n:,}", _share(n, summary.labelled)]
+        cells.append("-" if mean is None else f"{mean:.3f}")
+        if summary.multi_label:
+            present = summary.present.get(label, 0)
+            cells += [f"{present:,}", _share(present, summary.labelled)]
+        table.add_row(*cells)
     console.print(table)
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="bold")
@@ -116,6 +123,10 @@ def render_annotation_summary(
             "sampled rows",
         )
     console.print(facts)
+
+
+def _share(n: int, of: int) -> str:
+    return f"{n / of:.1%}" if of else "0.0%"
 
 
 # --- training and evaluation -------------------------------------------------------------

@@ -94,6 +94,7 @@ def annotate_with_ray(
             device=info.device,
             precision=info.precision,
             labels=list(info.labels),
+            multi_label=bool(info.multi_label),
             inputs=list(spec.given),
         )
         labelled = _labelled_dataset(ray_module, spec, config, count, cluster)

@@ -95,7 +95,7 @@ def staged_output(target: str, *, overwrite: bool) -> Iterator[str]:
 def count_written(written: str, columns: OutputColumns, summary: AnnotationSummary) -> None:
     """Add the figures of the written files to `summary` (what is on disk is what is counted).
 
-    Reads only the emotion, confidence and truncated columns, with Arrow's threads, on the
+    Reads only the emotion, confidence, emotions and truncated columns, with Arrow's threads, on the
     driver: cheap next to inference, and it needs no second Ray job.
     """
     import pyarrow.dataset as ds
@@ -104,6 +104,6 @@ def count_written(written: str, columns: OutputColumns, summary: AnnotationSumma
     if not folder_has_files(fs, inner):
         return
     dataset = ds.dataset(inner, format="parquet", filesystem=fs)
-    wanted = [columns.emotion, columns.confidence, columns.truncated]
+    wanted = [columns.emotion, columns.confidence, columns.emotions, columns.truncated]
     for batch in dataset.to_batches(columns=wanted):
         summary.count(batch, columns)

@@ -33,36 +33,43 @@ class ModelInfo:
     labels: list[str]
     device: str
     precision: str
+    multi_label: bool = False
 
 
 def probe_model(model: str | None, device: str, precision: str) -> ModelInfo:
     """Run on a worker (same resources as the actors): check the model is there and read
     its labels without loading weights, and resolve auto device/precision as workers will."""
+    from types import SimpleNamespace
+
     from emolabel.inference import (
         resolve_device,
         resolve_model_source,
         resolve_precision,
     )
+    from emolabel.inference.emotions import is_multi_label
 
     source = resolve_model_source(model)
     resolved_device = resolve_device(device)
     resolved_precision = resolve_precision(precision, resolved_device)
     path = Path(source)
+    config: Any
     if path.exists():
-        id2label = json.loads((path / "config.json").read_text(encoding="utf-8"))["id2label"]
+        config = SimpleNamespace(**json.loads((path / "config.json").read_text(encoding="utf-8")))
         name = path.name
     else:
         from transformers import AutoConfig
 
         try:
-            id2label = AutoConfig.from_pretrained(source, trust_remote_code=False).id2label
+            config = AutoConfig.from_pretrained(source, trust_remote_code=False)
         except (OSError, ValueError) as exc:
             raise EmolabelError(
                 f"could not load model hub id {source}: {str(exc).strip().splitlines()[0]}"
             ) from None
         name = source
+    id2label = config.id2label
     labels = [str(id2label[k]) for k in sorted(id2label, key=int)]
-    return ModelInfo(source, name, labels, resolved_device, resolved_precision)
+    multi = is_multi_label(config, source)
+    return ModelInfo(source, name, labels, resolved_device, resolved_precision, multi)
 
 
 @dataclass(frozen=True)
