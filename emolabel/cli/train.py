@@ -123,8 +123,9 @@ PRESET_HELP = (
     default=option_default("pooling"),
     show_default=True,
     help="cls: the standard head on [CLS]. mean: append one layer that mean-pools the "
-    "tokens, for encoders pre-trained with mean pooling (MiniLM, all-mpnet); the folder stays "
-    "a standard BERT classifier that transformers.pipeline loads.",
+    "tokens, for BERT-style encoders pre-trained with mean pooling (all-MiniLM); the folder "
+    "stays a standard BERT classifier that transformers.pipeline loads. Not for MPNet "
+    "(all-mpnet): its relative position bias reaches the appended layer.",
 )
 @click.option(
     "--batch-size",

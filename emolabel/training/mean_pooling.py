@@ -32,7 +32,7 @@ def append_mean_pooling_layer(model: Any, base_model: str) -> None:
     if last is None or pooler is None or not _is_bert_layer(last):
         raise EmolabelError(
             f"--pooling mean: {base_model} is not a BERT-style encoder with a pooler "
-            "(BERT, MiniLM, RoBERTa, ELECTRA); use --pooling cls"
+            "(BERT, MiniLM, RoBERTa, ELECTRA; not MPNet); use --pooling cls"
         )
     layer: Any = copy.deepcopy(last)
     hidden = model.config.hidden_size
