@@ -39,6 +39,35 @@ def test_duplicate_column_names_are_refused_in_every_format(tmp_path: Path, name
             read(path)
 
 
+def test_a_key_given_twice_deep_in_a_jsonl_file_is_refused(tmp_path: Path) -> None:
+    """json.loads keeps the last of two equal keys: every record is checked, not only the
+    records that fix the schema (the first 4,096 before 0.3.1)."""
+    records = [
+        json.dumps({"id": i, "text": f"text {i}", "note": 'says "a": b'}) for i in range(6000)
+    ]
+    records[5000] = '{"id": 5000, "text": "kept?", "text": "or this", "note": "x"}'
+    path = tmp_path / "late.jsonl"
+    path.write_text("\n".join(records) + "\n")
+    with pytest.raises(EmolabelError, match=r"late\.jsonl line 5001: duplicate column name 'text'"):
+        rows(path)
+    reader = open_corpus(path, on_error="skip")
+    kept = [row for batch in reader for row in batch.to_pylist()]
+    assert len(kept) == 5999 and [r.line for r in reader.rejected] == [5001]
+    assert kept[0]["note"] == 'says "a": b'  # a string holding `":` is no repeat
+    nested = tmp_path / "nested.jsonl"
+    nested.write_text('{"text": "hi", "meta": {"a": 1, "a": 2}}\n')
+    with pytest.raises(EmolabelError, match="line 1: duplicate column name 'a'"):
+        rows(nested)
+
+
+def test_a_key_given_twice_in_a_json_array_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "array.json"
+    path.write_text('[{"text": "a", "id": 1},\n {"text": "b", "id": 2, "id": 3}]')
+    for read in (rows, read_table):
+        with pytest.raises(EmolabelError, match=r"array\.json line 2: duplicate column name 'id'"):
+            read(path)
+
+
 def test_semicolon_csv_suggests_delimiter_and_reads_with_it(tmp_path: Path) -> None:
     path = tmp_path / "semi.csv"
     path.write_text("text;likes\nhello, world;12\nbye;3\n")

@@ -29,8 +29,8 @@ def starts_with_array(path: Source, gzipped: bool) -> bool:
 
 def json_array_records(
     path: Source, gzipped: bool, encoding_errors: str
-) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, object) for each element of the array, in order."""
+) -> Iterator[tuple[int, dict[str, Any], str]]:
+    """(line number, object, its JSON text) for each element of the array, in order."""
     stream, _ = open_binary(path, gzipped)
     with stream, stream_errors(path):
         data = stream.read()
@@ -63,7 +63,7 @@ def json_array_records(
                 f"{path} line {line_of(index)}: an array element that is not a JSON object; "
                 "write [{...}, {...}], one object per record"
             )
-        yield line_of(index), value
+        yield line_of(index), value, body[index:end]
         index = _skip_space(body, end)
         separator = body[index : index + 1]
         if separator == "]":

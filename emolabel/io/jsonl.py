@@ -45,7 +45,6 @@ class JsonLinesFile:
         self.keep_lines = keep_lines
         self.lines: list[int] = []  # with keep_lines: the line each row given out starts on
         self._position: Callable[[], int] = lambda: 0
-        self._key_checks_left = batch_rows  # the records that fix the schema
         self.is_array = starts_with_array(path, gzipped)
         self._groups = self._grouped()
         first = next(self._groups, None)
@@ -85,10 +84,7 @@ class JsonLinesFile:
             if not line.strip():
                 continue
             try:
-                if self._key_checks_left > 0:
-                    record = self._parse_checking_keys(number, line)
-                else:
-                    record = json.loads(line)
+                record = json.loads(line)
             except json.JSONDecodeError as exc:
                 reason = f"malformed JSON ({exc.msg} at column {exc.colno})"
                 self._reject_or_raise(number, line, reason, "fix the line or pass --on-error skip")
@@ -98,29 +94,27 @@ class JsonLinesFile:
                     number, line, "not a JSON object", "write one {...} object per line"
                 )
                 continue
+            repeated = repeated_key(line, record)
+            if repeated is not None:
+                self._reject_or_raise(number, line, *_repeated_key_message(repeated))
+                continue
             if "\\u" in line and ("\\ud" in line or "\\uD" in line) and has_surrogate(record):
                 record = self._lone_surrogates(number, line, record)
                 if record is None:
                     continue
             yield number, record
 
-    def _parse_checking_keys(self, number: int, line: str) -> Any:
-        """The line's value, checked for a key given twice (json.loads keeps the last one
-        silently): done for the records that fix the schema."""
-        self._key_checks_left -= 1
-        try:
-            return json.loads(line, object_pairs_hook=_unique_keys)
-        except _DuplicateKey as exc:
-            raise EmolabelError(
-                f"{self.path} line {number}: duplicate column name {exc.key!r} (a key given "
-                "twice); rename the keys so each name is used once"
-            ) from None
-
     def _array_records(self) -> Iterator[Record]:
         """A JSON array's objects: read whole, so progress jumps to the end at once."""
         size = source_size(self.path) or 0
         self._position = lambda: size
-        for number, record in json_array_records(self.path, self.gzipped, self.encoding_errors):
+        for number, record, raw in json_array_records(
+            self.path, self.gzipped, self.encoding_errors
+        ):
+            repeated = repeated_key(raw, record)
+            if repeated is not None:
+                reason, fix = _repeated_key_message(repeated)
+                raise EmolabelError(f"{self.path} line {number}: {reason}; {fix}")
             if has_surrogate(record):
                 record = self._lone_surrogates(number, json.dumps(record), record)
                 if record is None:
@@ -222,6 +216,48 @@ def open_jsonl(
 class _DuplicateKey(Exception):
     def __init__(self, key: str) -> None:
         self.key = key
+
+
+_KEY_END = re.compile(r'"\s*:')  # how every key in JSON text ends (and a few strings)
+
+
+def repeated_key(raw: str, value: Any) -> str | None:
+    """A key given twice in one object of the JSON text `raw` (parsed: `value`), else None.
+
+    json.loads keeps the last of two equal keys silently, so every record is checked. Cheaply:
+    each key in the text is followed by exactly one colon, so when the text has no more
+    colons (or, next, no more quote-colon endings) than the parsed value has keys, none was
+    repeated. Otherwise (a repeat, or strings that hold colons) the text is parsed again
+    with a hook that sees every key.
+    """
+    keys = _key_count(value)
+    if raw.count(":") <= keys or len(_KEY_END.findall(raw)) <= keys:
+        return None
+    try:
+        json.loads(raw, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as exc:
+        return exc.key
+    return None
+
+
+def _key_count(value: Any) -> int:
+    """Keys of every object in the value, nested ones too."""
+    if isinstance(value, dict):
+        count = len(value)
+        for item in value.values():
+            if isinstance(item, (dict, list)):
+                count += _key_count(item)
+        return count
+    if isinstance(value, list):
+        return sum(_key_count(v) for v in value if isinstance(v, (dict, list)))
+    return 0
+
+
+def _repeated_key_message(key: str) -> tuple[str, str]:
+    return (
+        f"duplicate column name {key!r} (a key given twice)",
+        "rename the keys so each name is used once",
+    )
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
