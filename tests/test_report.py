@@ -164,6 +164,31 @@ def test_every_output_shape_gives_the_parquet_figures(
     assert b["texts"]["most"]["joy"][0]["text"] == SCRIPT
 
 
+@pytest.mark.parametrize("unit", ["iso", "seconds", "milliseconds", "float-seconds", "twitter"])
+def test_unix_times_and_twitter_created_at_give_the_iso_periods(
+    unit: str, labelled: Path, tmp_path: Path
+) -> None:
+    """The same instants written as unix time (any unit) or Twitter's created_at text give
+    the periods the ISO dates give."""
+    frame = labelled_frame()
+    instants = frame["created"].str.to_datetime("%Y-%m-%d", time_zone="UTC")
+    seconds = instants.dt.epoch("s")
+    written = {
+        "iso": frame["created"],
+        "seconds": seconds,
+        "milliseconds": instants.dt.epoch("ms"),
+        "float-seconds": seconds.cast(pl.Float64) + 0.25,
+        "twitter": instants.dt.strftime("%a %b %d %H:%M:%S +0000 %Y"),
+    }[unit]
+    path = write_labelled(frame.with_columns(written.alias("created")), tmp_path / "t.parquet")
+    args = ["--time", "created", "--every", "1w", "--json"]
+    assert report(labelled, "-o", tmp_path / "a.html", *args, tmp_path / "a.json").exit_code == 0
+    result = report(path, "-o", tmp_path / "b.html", *args, tmp_path / "b.json")
+    assert result.exit_code == 0, result.output
+    a, b = (json.loads((tmp_path / f"{x}.json").read_text()) for x in "ab")
+    assert a["periods"] and a["periods"] == b["periods"]
+
+
 def test_an_older_output_without_emotions_lists(tmp_path: Path) -> None:
     path = write_labelled(labelled_frame().drop("emotions", "truncated"), tmp_path / "old.csv")
     out = tmp_path / "report.html"
@@ -232,7 +257,7 @@ def test_prefixed_columns(tmp_path: Path) -> None:
         (None, ["--by", "chanel"], "no column named 'chanel' for --by; columns are: id, text"),
         (None, ["--time", "when"], "no column named 'when' for --time"),
         ("bad-time", ["--time", "created"], "1 values do not parse as a time, e.g. 'yesterday'"),
-        ("parquet", ["--time", "id"], "--time id holds Int64 values, not times"),
+        ("parquet", ["--time", "id"], "--time id: 36 values are not unix time in seconds"),
         (None, ["--every", "1w"], "--every needs --time"),
         (None, ["--summary", "missing.json"], "no such summary file"),
         (None, ["--text-column", "body"], "no column named 'body' for --text-column"),

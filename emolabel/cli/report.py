@@ -48,7 +48,8 @@ TERMINAL_TEXT_CHARS = 70
     "time_column",
     metavar="COLUMN",
     default=None,
-    help="Also show each emotion's share per period of this date/datetime column (lines).",
+    help="Also show each emotion's share per period of this column (lines): dates, "
+    "datetimes, ISO or Twitter created_at text, or unix time (s, ms or us).",
 )
 @click.option(
     "--every",
