@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.3.0"
+__version__ = "0.3.1"
 
 # bf16 matrix products on the CPU go through oneDNN, which caches a compiled primitive per
 # input shape (1,024 by default, in two caches). Every batch has its own rows x length, so
