@@ -144,6 +144,4 @@ def _present(table: pa.Table, column: str) -> dict[str, int] | None:
         return None
     values = pc.list_flatten(table.column(column))
     counted = pc.value_counts(values.filter(pc.is_valid(values)))
-    return {
-        str(item["values"]): int(item["counts"]) for item in counted.to_pylist() if item["values"]
-    }
+    return {str(item["values"]): int(item["counts"]) for item in counted.to_pylist()}

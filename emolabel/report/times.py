@@ -10,6 +10,8 @@ or counts passed by mistake is refused instead of read as dates in 1970.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import polars as pl
 
 from emolabel.errors import EmolabelError
@@ -28,7 +30,9 @@ _NAIVE_FORMATS = (
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d")
 _EXAMPLE = "2024-01-31, 2024-01-31 14:05:00 or 2024-01-31T14:05:00+01:00"
 _UNIX_EXAMPLE = "unix time in seconds, milliseconds or microseconds, 1990 to 2100"
-_UNIX_RANGE = (pl.datetime(1990, 1, 1), pl.datetime(2100, 1, 1))
+_UNIX_RANGE_US = tuple(
+    datetime(year, 1, 1, tzinfo=timezone.utc).timestamp() * 1e6 for year in (1990, 2100)
+)
 
 
 def parsed_time(column: str, dtype: pl.DataType, path: object) -> pl.Expr:
@@ -40,7 +44,7 @@ def parsed_time(column: str, dtype: pl.DataType, path: object) -> pl.Expr:
         return col.cast(pl.Datetime("us"))
     if dtype == pl.Date:
         return col.cast(pl.Datetime("us"))
-    if dtype.is_numeric() and dtype != pl.Boolean:
+    if dtype.is_numeric():
         return _unix_time(col)
     if dtype != pl.String:
         raise EmolabelError(
@@ -61,15 +65,15 @@ def _unix_time(col: pl.Expr) -> pl.Expr:
     value = col.cast(pl.Float64)
     size = value.abs()
     micros = (
-        pl.when(size < 1e11)
-        .then(value * 1e6)
-        .when(size < 1e14)
-        .then(value * 1e3)
-        .otherwise(value)
+        pl.when(size < 1e11).then(value * 1e6).when(size < 1e14).then(value * 1e3).otherwise(value)
     )
-    inside = (size < 9.2e18) & value.is_finite()  # past that, Int64 microseconds overflow
-    stamp = pl.when(inside).then(micros).cast(pl.Int64).cast(pl.Datetime("us"))
-    return pl.when(stamp.is_between(*_UNIX_RANGE, closed="left")).then(stamp)
+    low, high = _UNIX_RANGE_US  # outside (NaN too): null, before the cast could overflow
+    return (
+        pl.when((micros >= low) & (micros < high))
+        .then(micros)
+        .cast(pl.Int64)
+        .cast(pl.Datetime("us"))
+    )
 
 
 def check_times_parse(frame: pl.LazyFrame, column: str, parsed: pl.Expr, path: object) -> int:

@@ -95,8 +95,8 @@ def staged_output(target: str, *, overwrite: bool) -> Iterator[str]:
 def count_written(written: str, columns: OutputColumns, summary: AnnotationSummary) -> None:
     """Add the figures of the written files to `summary` (what is on disk is what is counted).
 
-    Reads only the emotion, confidence, emotions and truncated columns, with Arrow's threads, on the
-    driver: cheap next to inference, and it needs no second Ray job.
+    Reads only the emotion, confidence, emotions and truncated columns, with Arrow's threads,
+    on the driver: cheap next to inference, and it needs no second Ray job.
     """
     import pyarrow.dataset as ds
 
