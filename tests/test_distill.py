@@ -82,6 +82,8 @@ def test_emolabel_json_and_card_describe_the_distillation(setup: dict[str, Any])
     assert info["validation"]["accuracy"] == setup["result"].metrics["accuracy"]
     assert info["command"].startswith("emolabel distill --teacher ")
     assert "--temperature 3 --alpha 0.7" in info["command"]
+    assert objective["teacher_precision"] == "fp32"  # the CPU default: exact soft targets
+    assert "--teacher-precision" not in info["command"]
     card = (setup["student"] / "README.md").read_text()
     assert "- objective: distilled from" in card
 
@@ -227,7 +229,12 @@ def test_distill_reads_a_union_through_the_teachers_label_map(
     assert without_map.exit_code == 2 and "happy" in without_map.output
     assert not student.exists()
     result = CliRunner().invoke(
-        main, [*args, "--label-map", str(mapping), "--keep-checkpoints", "-o", str(student), *fast]
+        main,
+        [
+            *args,
+            *("--label-map", str(mapping), "--keep-checkpoints", "--teacher-precision", "bf16"),
+            *("-o", str(student), *fast),
+        ],
     )
     assert result.exit_code == 0, result.output
     teacher_info = json.loads((teacher / "emolabel.json").read_text())
@@ -237,3 +244,5 @@ def test_distill_reads_a_union_through_the_teachers_label_map(
     assert info["data"]["sizes"] == teacher_info["data"]["sizes"]
     assert "--label-map" in info["command"] and info["command"].count("--data") == 2
     assert any((student / "checkpoints").iterdir())
+    assert info["objective"]["teacher_precision"] == "bf16"
+    assert "--teacher-precision bf16" in info["command"]

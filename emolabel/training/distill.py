@@ -77,6 +77,7 @@ def distill(
     unlabelled: str | os.PathLike[str] | None = None,
     unlabelled_text_column: str | None = None,
     max_unlabelled: int | None = None,
+    teacher_precision: str | None = None,
     overwrite: bool = False,
     resume: bool = False,
     events: Events | None = None,
@@ -87,7 +88,8 @@ def distill(
 
     `student` is a base-model spec (`minilm:layers=2`, a folder, a preset) where the name
     `teacher` stands for the teacher folder (`teacher:layers=3`). resume=True continues
-    after Ctrl-C. `options` are
+    after Ctrl-C. `teacher_precision` is the teacher's labelling pass (annotate's
+    precisions); None: fp32 on a CPU (exact soft targets), auto on a GPU. `options` are
     emolabel.training.TrainingOptions fields; lr defaults to the teacher's own when the
     student is cut from the teacher. `events` may also have teacher_labelling(rows, what).
     """
@@ -103,10 +105,13 @@ def distill(
             "head; drop --pooling"
         )
     device = resolve_device(str(options.get("device", "auto")))
+    given_precision = teacher_precision
+    if teacher_precision is None:
+        teacher_precision = "auto" if device.startswith("cuda") else "fp32"
     classifier = EmotionClassifier.load(
         teacher_dir,
         device=device,
-        precision="auto" if device.startswith("cuda") else "fp32",  # exact soft targets
+        precision=teacher_precision,
         max_length=options.get("max_length"),
         head_tokens=int(options.get("head_tokens", DEFAULT_HEAD_TOKENS)),
     )
@@ -122,7 +127,15 @@ def distill(
     )
     if command is None:
         command = equivalent_command(
-            teacher_dir, student, data, output_dir, temperature, alpha, unlabelled, options
+            teacher_dir,
+            student,
+            data,
+            output_dir,
+            temperature,
+            alpha,
+            unlabelled,
+            options,
+            teacher_precision=given_precision,
         )
     return train(
         data,
@@ -168,6 +181,7 @@ def equivalent_command(
     alpha: float,
     unlabelled: Any,
     options: dict[str, Any],
+    teacher_precision: str | None = None,
 ) -> str:
     """The `emolabel distill` line that repeats a Python-API run (for the model card)."""
     import shlex
@@ -183,6 +197,8 @@ def equivalent_command(
         parts += ["--alpha", f"{alpha:g}"]
     if unlabelled is not None:
         parts += ["--unlabelled", os.fspath(unlabelled)]
+    if teacher_precision is not None:
+        parts += ["--teacher-precision", teacher_precision]
     defaults = TrainingOptions()
     for name, value in sorted(options.items()):
         if name in ("max_steps", "keep_checkpoints") or value is None:
@@ -368,6 +384,7 @@ class DistillationObjective(TrainingObjective):
             "multi_label": self.multi_label,
             "teacher": self.teacher.source,
             "teacher_labels": list(self.teacher.labels),
+            "teacher_precision": self.teacher.precision,
             "teacher_validation": {
                 key: self.teacher_figures.get(key)
                 for key in (
