@@ -10,10 +10,13 @@
 #    dair-ai/emotion with love -> joy), multi-label, the standard [CLS] head: MPNet's
 #    relative position bias rules out the mean-pooling layer (`--pooling mean` is for
 #    BERT-style encoders).
-# 3. `emolabel distill` trains a MiniLM-L6 student (mean pooling, as the shipped model) on
-#    the teacher's per-label probabilities for every training text plus the gold labels,
-#    on the same union: the teacher's view of tweets and dair-ai texts includes neutral,
-#    which those sources never label.
+# 3. `emolabel distill` trains the MiniLM-L6 student on the teacher's per-label
+#    probabilities for every training text plus the gold labels, on the same union: the
+#    teacher's view of tweets and dair-ai texts includes neutral, which those sources never
+#    label. The student starts from $RUNS/emotion-ekman, the 0.3.0 ekman run that
+#    scripts/build_builtin_models.sh writes (mean pooling already in it), at half its
+#    learning rate; STUDENT_BASE=minilm starts from the bare encoder instead (mean pooling
+#    appended, 1e-4 and a 1e-3 head, as build_builtin_models.sh).
 # 4. benchmarks/cross_domain.py scores teacher, student and the built-in models on every
 #    validation split, labels mapped to Ekman + neutral, in one run.
 #
@@ -21,14 +24,15 @@
 #   python scripts/export_builtin_model.py $RUNS/ekman-student emolabel/models/ekman ...
 # as scripts/build_builtin_models.sh does.
 #
-# Cost, measured: on 2 CPU cores (bf16, AMX) one MPNet step of 32 texts takes about 5 s
-# (2026-12-02: 160 steps in 17.5 minutes, before fused AdamW), so one epoch of the 62,427
-# union texts (1,951 steps) takes about 2.5-3 hours: run this on a GPU, or over several
-# sessions with RESUME=1 (a checkpoint is saved at every epoch's end and on Ctrl-C).
+# Cost, measured on 2 CPU cores (Xeon, AMX, bf16), 2026-12-02: the teacher's epoch of the
+# 62,427 union texts took 2,128 s (1.03 s a step of 32, fused AdamW); the teacher labelled
+# them in bf16 in about 5 minutes; the student ran 0.34 s a step (2 epochs: about 25
+# minutes). Checkpoints are saved at every epoch's end and on Ctrl-C: RESUME=1 continues.
 #
 # Usage: bash scripts/build_teacher_student.sh [DATA_ROOT]     (default ../shared/data)
-#   RUNS=runs  THREADS=(all)  PRECISION=auto  TEACHER_EPOCHS=3  STUDENT_EPOCHS=3
-#   MAX_LENGTH=64  TEMPERATURE=2  ALPHA=0.5  RESUME=1 (continue both trainings)
+#   RUNS=runs  THREADS=(all)  PRECISION=auto  TEACHER_EPOCHS=1  STUDENT_EPOCHS=2
+#   STUDENT_BASE=$RUNS/emotion-ekman  TEACHER_PRECISION=auto  MAX_LENGTH=64
+#   TEMPERATURE=2  ALPHA=0.5  RESUME=1 (skip finished stages, continue interrupted ones)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 D=${1:-../shared/data}
@@ -36,6 +40,16 @@ RUNS=${RUNS:-runs}
 MPNET="$RUNS/all-mpnet-base-v2"
 TEACHER="$RUNS/teacher-mpnet"
 STUDENT="$RUNS/ekman-student"
+STUDENT_BASE=${STUDENT_BASE:-$RUNS/emotion-ekman}
+if [[ "$STUDENT_BASE" == minilm* ]]; then
+    STUDENT_ARGS=(--pooling mean --lr 1e-4 --head-lr 1e-3)
+elif [[ -f "$STUDENT_BASE/config.json" ]]; then
+    STUDENT_ARGS=(--lr 5e-5)
+else
+    echo "error: no model in $STUDENT_BASE: run scripts/build_builtin_models.sh first, or" \
+        "set STUDENT_BASE=minilm" >&2
+    exit 2
+fi
 if [[ -n "${RESUME:-}" ]]; then AGAIN=--resume; else AGAIN=--overwrite; fi
 DATA=(--data "$D/goemotions" --data "$D/tweeteval_emotion" --data "$D/emotion" --label-map ekman)
 COMMON=(--batch-size 32 --max-length "${MAX_LENGTH:-64}" --seed 42 --metric macro_f1
@@ -61,12 +75,13 @@ fi
 finished() { [[ -n "${RESUME:-}" && -f "$1/emolabel.json" ]]; }  # finished: RESUME=1 skips it
 
 finished "$TEACHER" || emolabel train "${DATA[@]}" --base-model "$MPNET" --lr 5e-5 --head-lr 5e-4 \
-    --epochs "${TEACHER_EPOCHS:-3}" "${COMMON[@]}" -o "$TEACHER" $AGAIN
+    --epochs "${TEACHER_EPOCHS:-1}" "${COMMON[@]}" -o "$TEACHER" $AGAIN
 
 if [[ -n "${RESUME:-}" && ! -d "$STUDENT/checkpoints" ]]; then AGAIN=--overwrite; fi
-finished "$STUDENT" || emolabel distill --teacher "$TEACHER" --student minilm --pooling mean --lr 1e-4 \
-    --head-lr 1e-3 --temperature "${TEMPERATURE:-2}" --alpha "${ALPHA:-0.5}" \
-    "${DATA[@]}" --epochs "${STUDENT_EPOCHS:-3}" "${COMMON[@]}" -o "$STUDENT" $AGAIN
+finished "$STUDENT" || emolabel distill --teacher "$TEACHER" --student "$STUDENT_BASE" \
+    "${STUDENT_ARGS[@]}" --teacher-precision "${TEACHER_PRECISION:-auto}" \
+    --temperature "${TEMPERATURE:-2}" --alpha "${ALPHA:-0.5}" \
+    "${DATA[@]}" --epochs "${STUDENT_EPOCHS:-2}" "${COMMON[@]}" -o "$STUDENT" $AGAIN
 
 python benchmarks/cross_domain.py --data-root "$D" --model "$TEACHER" --model "$STUDENT" \
     --json "$RUNS/teacher_student_cross_domain.json"

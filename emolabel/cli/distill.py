@@ -75,8 +75,8 @@ from emolabel.inference.devices import PRECISIONS
     type=click.Choice(PRECISIONS),
     default=None,
     help="Precision of the teacher's one labelling pass, as annotate's --precision. "
-    "Default: fp32 on a CPU (exact soft targets), auto on a GPU; bf16 on a CPU with AMX or "
-    "AVX512-BF16 labels about twice as fast.",
+    "Default: fp32 on a CPU (exact soft targets), auto on a GPU; bf16 on a CPU with AMX "
+    "labelled 3.4x as fast (an MPNet teacher, 250 against 72 texts/s).",
 )
 @train_options(*SHARED_TRAINING_OPTIONS, "keep_checkpoints")
 @click.option("--overwrite", is_flag=True, help="Replace an existing model folder.")
