@@ -105,13 +105,11 @@ def distill(
             "head; drop --pooling"
         )
     device = resolve_device(str(options.get("device", "auto")))
-    given_precision = teacher_precision
-    if teacher_precision is None:
-        teacher_precision = "auto" if device.startswith("cuda") else "fp32"
+    labelling = teacher_precision or ("auto" if device.startswith("cuda") else "fp32")
     classifier = EmotionClassifier.load(
         teacher_dir,
         device=device,
-        precision=teacher_precision,
+        precision=labelling,
         max_length=options.get("max_length"),
         head_tokens=int(options.get("head_tokens", DEFAULT_HEAD_TOKENS)),
     )
@@ -135,7 +133,7 @@ def distill(
             alpha,
             unlabelled,
             options,
-            teacher_precision=given_precision,
+            teacher_precision=teacher_precision,
         )
     return train(
         data,
