@@ -104,17 +104,8 @@ def distill(
             "--pooling mean: a student cut from the teacher keeps the teacher's layers and "
             "head; drop --pooling"
         )
-    device = resolve_device(str(options.get("device", "auto")))
-    labelling = teacher_precision or ("auto" if device.startswith("cuda") else "fp32")
-    classifier = EmotionClassifier.load(
-        teacher_dir,
-        device=device,
-        precision=labelling,
-        max_length=options.get("max_length"),
-        head_tokens=int(options.get("head_tokens", DEFAULT_HEAD_TOKENS)),
-    )
     objective = DistillationObjective(
-        classifier,
+        load_teacher(teacher_dir, options, teacher_precision),
         temperature=temperature,
         alpha=alpha,
         unlabelled=Path(unlabelled).expanduser() if unlabelled is not None else None,
@@ -145,6 +136,21 @@ def distill(
         objective=objective,
         base_model=student_spec,
         **options,
+    )
+
+
+def load_teacher(
+    teacher_dir: Path, options: dict[str, Any], precision: str | None
+) -> EmotionClassifier:
+    """The teacher as annotate runs it, on the training device, cut as the student's texts
+    are; precision None: fp32 on a CPU (exact soft targets), auto on a GPU."""
+    device = resolve_device(str(options.get("device", "auto")))
+    return EmotionClassifier.load(
+        teacher_dir,
+        device=device,
+        precision=precision or ("auto" if device.startswith("cuda") else "fp32"),
+        max_length=options.get("max_length"),
+        head_tokens=int(options.get("head_tokens", DEFAULT_HEAD_TOKENS)),
     )
 
 
