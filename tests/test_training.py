@@ -220,13 +220,19 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_finishes(
     data = write_data(tmp_path / "data", n_train=48, n_val=12)
     out = tmp_path / "model"
     first = Recorder(interrupt_at=8)  # in epoch 2, after epoch 1 was validated
+    typed = "emolabel train --data 'my data' -o model --overwrite --epochs 2"
     with pytest.raises(Interrupted) as stopped:
-        train(data, out, base_model=str(tiny_model_dir), epochs=2, events=first, **FAST)
+        train(
+            data, out, base_model=str(tiny_model_dir), epochs=2, events=first, command=typed,
+            **FAST,
+        )  # fmt: skip
     assert stopped.value.exit_code == 130 and "interrupted" in first.calls
     message = str(stopped.value)
     checkpoint = out / "checkpoints" / "checkpoint-8"
     assert f"checkpoint saved in {checkpoint}" in message
-    assert message.endswith(" --resume") and "emolabel train --data " in message
+    # --resume instead of --overwrite (which reads as if it deleted the checkpoint)
+    assert message.endswith("continue with: emolabel train --data 'my data' -o model --epochs 2 "
+                            "--resume")  # fmt: skip
     assert first.steps == list(range(1, 9))
     assert (checkpoint / "optimizer.pt").exists()
     assert not (out / "config.json").exists()  # no half-trained model in the folder

@@ -256,6 +256,15 @@ def equivalent_command(data: Any, out: Path, opts: TrainingOptions, lr: float) -
     return shlex.join(parts)
 
 
+def resume_command(command: str) -> str:
+    """The line that continues an interrupted run: --resume instead of --overwrite, which
+    --resume would override anyway but reads as if it deleted the checkpoint."""
+    import shlex
+
+    parts = [part for part in shlex.split(command) if part not in ("--overwrite", "--resume")]
+    return shlex.join([*parts, "--resume"])
+
+
 # ----------------------------------------------------------------------------- card
 def model_card(info: dict[str, Any]) -> str:
     """README.md for the model folder: what it is, how good, how it was made, how to use it."""

@@ -60,6 +60,7 @@ from emolabel.training.model_folder import (
     check_resume_matches,
     empty_output_dir,
     equivalent_command,
+    resume_command,
     write_model_info,
     write_run_file,
 )
@@ -205,7 +206,7 @@ def _train(
     if interrupt.is_set and trainer.state.global_step < trainer.state.max_steps:
         checkpoint = Path(get_last_checkpoint(str(run.checkpoints)) or run.checkpoints)
         events.interrupted(checkpoint)
-        again = run.command if "--resume" in run.command.split() else f"{run.command} --resume"
+        again = resume_command(run.command)
         raise Interrupted(f"interrupted: checkpoint saved in {checkpoint}; continue with: {again}")
     events.saving(out)
     return _write_model(run, trainer, tokenized["validation"], progress.records, objective)
