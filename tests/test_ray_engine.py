@@ -174,6 +174,33 @@ def test_csv_glob_keeps_string_columns_like_the_local_engine(
 
 
 @pytest.mark.ray
+def test_semicolon_csv_with_delimiter_matches_the_local_engine(
+    tmp_path: Path, tiny_model_dir: Path, local_ray: Any
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    rows = make_rows(FILES * ROWS_PER_FILE)
+    for part in range(FILES):
+        table = pa.Table.from_pylist(rows[part * ROWS_PER_FILE : (part + 1) * ROWS_PER_FILE])
+        options = pa_csv.WriteOptions(delimiter=";")
+        pa_csv.write_csv(table, folder / f"part-{part}.csv", write_options=options)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main,
+        [
+            "annotate", str(folder), "-o", str(out), "--engine", "ray", "--workers", "2",
+            "-m", str(tiny_model_dir), "--precision", "fp32", "-q", "--delimiter", ";",
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    local = local_engine_output(
+        str(folder), tiny_model_dir, tmp_path / "local.parquet", delimiter=";"
+    )
+    assert {"id", "text", "score", "lang"} <= set(local.column_names)  # split on ';'
+    assert_same_rows(pq.read_table(out), local)
+
+
+@pytest.mark.ray
 def test_a_non_empty_output_folder_is_refused_without_overwrite(
     tmp_path: Path, tiny_model_dir: Path
 ) -> None:
@@ -269,7 +296,8 @@ def test_multi_label_model_gives_the_local_engines_emotions_lists_and_scores(
 @pytest.mark.parametrize(
     ("args", "says"),
     [
-        (["--delimiter", ";"], "--delimiter works with the local engine only"),
+        (["--rejects", "bad.csv"], "--rejects works with the local engine only"),
+        (["--delimiter", ";", "--format", "jsonl"], "--delimiter is for CSV and TSV"),
         (["--resume"], "--resume works with the local engine only"),
         (["--output-format", "csv"], "writes parquet files only"),
         (["-o", "-"], "`-` (stdin or stdout) works with --engine local only"),

@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 from emolabel.annotation.options import AnnotateOptions
 from emolabel.errors import EmolabelError
 from emolabel.io import choose_text_column, detect_format, open_corpus, resolve_inputs
+from emolabel.io.corpus import check_delimiter
 from emolabel.io.inputs import Inputs, filesystem_for, input_list, is_uri
 
 RAY_FORMATS = ("parquet", "csv", "tsv", "jsonl")
@@ -57,6 +58,7 @@ class InputSpec:
     text_column: str
     source_column: str | None = None
     given_names: dict[str, str] = field(default_factory=dict)  # Ray's path -> as given
+    delimiter: str | None = None  # --delimiter of CSV/TSV files; None: by format
 
     @property
     def row_schema(self) -> pa.Schema:
@@ -74,11 +76,16 @@ def inspect_inputs(inputs: Inputs, options: AnnotateOptions) -> InputSpec:
     """
     files = resolve_inputs(inputs)
     fmt = detect_input_format(files, options.input_format)
-    schema, column = _file_schema(files[0], fmt, options.text_column, options.input_format)
+    delimiter = check_delimiter(options.delimiter)
+    if delimiter is not None and fmt not in ("csv", "tsv"):
+        raise EmolabelError(f"--delimiter is for CSV and TSV files; {files[0]} is {fmt}: drop it")
+    schema, column = _file_schema(
+        files[0], fmt, options.text_column, options.input_format, delimiter
+    )
     given = resolve_inputs(inputs, absolute=False)
     items = input_list(inputs)
     if len(items) == 1 and given == [os.path.expanduser(items[0])]:
-        return InputSpec(files, given, fmt, schema, column)
+        return InputSpec(files, given, fmt, schema, column, delimiter=delimiter)
     source_column = options.source_column
     if source_column in schema.names:
         raise EmolabelError(
@@ -94,11 +101,15 @@ def inspect_inputs(inputs: Inputs, options: AnnotateOptions) -> InputSpec:
     for path, as_given in zip(files, given, strict=True):
         names[path] = as_given
         names[path.split("://", 1)[-1]] = as_given  # Ray names s3://b/k as b/k
-    return InputSpec(files, given, fmt, schema, column, source_column, names)
+    return InputSpec(files, given, fmt, schema, column, source_column, names, delimiter)
 
 
 def _file_schema(
-    first: str, fmt: str, text_column: str | None, format_override: str | None
+    first: str,
+    fmt: str,
+    text_column: str | None,
+    format_override: str | None,
+    delimiter: str | None,
 ) -> tuple[pa.Schema, str]:
     """Schema and text column of the first file as the local engine's reader sees it.
 
@@ -106,7 +117,9 @@ def _file_schema(
     rules (CSV: every column a string; JSON: null-only keys as strings).
     """
     if not is_uri(first):
-        reader = open_corpus(first, format=format_override or fmt, text_column=text_column)
+        reader = open_corpus(
+            first, format=format_override or fmt, text_column=text_column, delimiter=delimiter
+        )
         return reader.schema, reader.text_column
     fs, inner = filesystem_for(first)
     if fmt == "parquet":
@@ -120,7 +133,9 @@ def _file_schema(
         import pyarrow.csv as pa_csv
 
         with fs.open_input_stream(inner, compression="detect") as stream:
-            names = pa_csv.open_csv(stream, parse_options=_csv_parse_options(fmt)).schema.names
+            names = pa_csv.open_csv(
+                stream, parse_options=_csv_parse_options(fmt, delimiter)
+            ).schema.names
         schema = pa.schema([(name, pa.string()) for name in names])
     else:
         import pyarrow.json as pa_json
@@ -143,10 +158,11 @@ def _file_schema(
     return schema, column
 
 
-def _csv_parse_options(fmt: str) -> Any:
+def _csv_parse_options(fmt: str, delimiter: str | None) -> Any:
     import pyarrow.csv as pa_csv
 
-    return pa_csv.ParseOptions(delimiter="\t" if fmt == "tsv" else ",", newlines_in_values=True)
+    delimiter = delimiter or ("\t" if fmt == "tsv" else ",")
+    return pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True)
 
 
 def read_dataset(ray: Any, spec: InputSpec, concurrency: int) -> Any:
@@ -165,7 +181,7 @@ def read_dataset(ray: Any, spec: InputSpec, concurrency: int) -> Any:
     kwargs: dict[str, Any] = {**_zero_cpu(reader), "concurrency": concurrency}
     if spec.format in ("csv", "tsv"):
         # As the local reader: every column a string, empty fields "" rather than null.
-        kwargs["parse_options"] = _csv_parse_options(spec.format)
+        kwargs["parse_options"] = _csv_parse_options(spec.format, spec.delimiter)
         kwargs["convert_options"] = pa_csv.ConvertOptions(
             column_types={name: pa.string() for name in spec.schema.names},
             strings_can_be_null=False,

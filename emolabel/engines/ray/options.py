@@ -51,7 +51,6 @@ def refuse_local_only_options(
         ("--rejects", options.rejects is not None),
         ("--resume", options.resume),
         ("--compile", options.compile),
-        ("--delimiter", options.delimiter is not None),
     ):
         if used:
             raise EmolabelError(
