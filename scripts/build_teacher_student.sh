@@ -32,7 +32,8 @@
 # Usage: bash scripts/build_teacher_student.sh [DATA_ROOT]     (default ../shared/data)
 #   RUNS=runs  THREADS=(all)  PRECISION=auto  TEACHER_EPOCHS=1  STUDENT_EPOCHS=2
 #   STUDENT_BASE=$RUNS/emotion-ekman  TEACHER_PRECISION=auto  MAX_LENGTH=64
-#   TEMPERATURE=2  ALPHA=0.5  RESUME=1 (skip finished stages, continue interrupted ones)
+#   TEMPERATURE=2  ALPHA=0.5  TWEETEVAL_REPEAT=1 (the student's TweetEval :repeat=N)
+#   RESUME=1 (skip finished stages, continue interrupted ones)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 D=${1:-../shared/data}
@@ -52,6 +53,9 @@ else
 fi
 if [[ -n "${RESUME:-}" ]]; then AGAIN=--resume; else AGAIN=--overwrite; fi
 DATA=(--data "$D/goemotions" --data "$D/tweeteval_emotion" --data "$D/emotion" --label-map ekman)
+# The student may see TweetEval's 3,257 training tweets N times (the smallest source)
+STUDENT_DATA=(--data "$D/goemotions" --data "$D/tweeteval_emotion:repeat=${TWEETEVAL_REPEAT:-1}"
+              --data "$D/emotion" --label-map ekman)
 COMMON=(--batch-size 32 --max-length "${MAX_LENGTH:-64}" --seed 42 --metric macro_f1
         --precision "${PRECISION:-auto}" --keep-checkpoints)
 if [[ -n "${THREADS:-}" ]]; then COMMON+=(--threads "$THREADS"); fi
@@ -81,7 +85,7 @@ if [[ -n "${RESUME:-}" && ! -d "$STUDENT/checkpoints" ]]; then AGAIN=--overwrite
 finished "$STUDENT" || emolabel distill --teacher "$TEACHER" --student "$STUDENT_BASE" \
     "${STUDENT_ARGS[@]}" --teacher-precision "${TEACHER_PRECISION:-auto}" \
     --temperature "${TEMPERATURE:-2}" --alpha "${ALPHA:-0.5}" \
-    "${DATA[@]}" --epochs "${STUDENT_EPOCHS:-2}" "${COMMON[@]}" -o "$STUDENT" $AGAIN
+    "${STUDENT_DATA[@]}" --epochs "${STUDENT_EPOCHS:-2}" "${COMMON[@]}" -o "$STUDENT" $AGAIN
 
 python benchmarks/cross_domain.py --data-root "$D" --model "$TEACHER" --model "$STUDENT" \
     --json "$RUNS/teacher_student_cross_domain.json"
