@@ -221,6 +221,29 @@ def test_summary_json_and_table(tmp_path: Path, tiny_model_dir: Path) -> None:
     assert "skipped (empty)" in output and "rows/s" in output
 
 
+def test_threads_sets_torch_threads_and_the_summary_says_so(
+    tmp_path: Path, tiny_model_dir: Path
+) -> None:
+    import torch
+
+    before = torch.get_num_threads()
+    src = write_csv(tmp_path / "in.csv")
+    try:
+        for threads in (1, 2):
+            summary_path = tmp_path / f"summary-{threads}.json"
+            args = ["annotate", str(src), "-o", str(tmp_path / f"out-{threads}.parquet")]
+            args += ["-m", str(tiny_model_dir), "--device", "cpu", "--threads", str(threads)]
+            code, output = run([*args, "--summary-json", str(summary_path)])
+            assert code == 0, output
+            assert torch.get_num_threads() == threads
+            assert json.loads(summary_path.read_text())["threads"] == threads
+            assert f"{threads} thread" in output
+        code, output = run([*args, "--threads", "0"])
+        assert code == 2 and "--threads" in output
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_failure_midway_leaves_no_output(tmp_path: Path, classifier: EmotionClassifier) -> None:
     src = tmp_path / "in.jsonl"
     good = "\n".join(json.dumps({"text": f"row {i}"}) for i in range(50))

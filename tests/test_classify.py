@@ -72,3 +72,18 @@ def test_int8_prints_agreement_on_stderr_only(tiny_model_dir: Path) -> None:
     assert result.stderr.rstrip().endswith("of 2 texts")
     plain = CliRunner().invoke(main, [*args[:-1], "fp32"], input="i am happy\n")
     assert plain.exit_code == 0 and plain.stderr == ""
+
+
+def test_threads_caps_torchs_cpu_threads(tiny_model_dir: Path) -> None:
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        result = CliRunner().invoke(
+            main, ["classify", "-m", str(tiny_model_dir), "--threads", "1", "i am happy"]
+        )
+        assert result.exit_code == 0, result.output
+        assert result.output.endswith("\ti am happy\n")
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

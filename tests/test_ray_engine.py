@@ -299,6 +299,7 @@ def test_multi_label_model_gives_the_local_engines_emotions_lists_and_scores(
         (["--rejects", "bad.csv"], "--rejects works with the local engine only"),
         (["--delimiter", ";", "--format", "jsonl"], "--delimiter is for CSV and TSV"),
         (["--resume"], "--resume works with the local engine only"),
+        (["--threads", "2"], "--threads is for --engine local"),
         (["--output-format", "csv"], "writes parquet files only"),
         (["-o", "-"], "`-` (stdin or stdout) works with --engine local only"),
     ],

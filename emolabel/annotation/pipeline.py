@@ -84,6 +84,8 @@ class _Run:
     agreement: tuple[float, int] | None = None
 
     def new_summary(self, resumed_chunks: int = 0, resumed_rows: int = 0) -> AnnotationSummary:
+        import torch
+
         summary = AnnotationSummary(
             input=", ".join(self.inputs),
             output=str(self.target),
@@ -96,6 +98,7 @@ class _Run:
             rejected=len(self.reader.rejected),
             resumed_chunks=resumed_chunks,
             resumed_rows=resumed_rows,
+            threads=torch.get_num_threads() if self.classifier.device == "cpu" else None,
         )
         if self.agreement is not None:
             summary.fp32_agreement, summary.agreement_rows = self.agreement

@@ -43,6 +43,7 @@ class AnnotationSummary:
     fp32_agreement: float | None = None
     agreement_rows: int = 0
     multi_label: bool = False
+    threads: int | None = None  # torch's CPU threads (local engine on a CPU); None otherwise
     counts: dict[str, int] = field(default_factory=dict)
     present: dict[str, int] = field(default_factory=dict)
     mean_confidence: dict[str, float] = field(default_factory=dict)

@@ -17,7 +17,7 @@ from emolabel.annotation.options import (
     OutputFormat,
     choices,
 )
-from emolabel.cli.options import model_options
+from emolabel.cli.options import model_options, use_threads
 from emolabel.errors import EmolabelError
 
 
@@ -158,6 +158,7 @@ def command(
     ray_address: str | None,
     workers: int | None,
     gpus_per_worker: float,
+    threads: int | None,
     **options: Any,
 ) -> None:
     """Label the emotion of every row of INPUT and write it to -o with the predictions.
@@ -179,6 +180,11 @@ def command(
     from emolabel.io import OutputClosed
 
     opts = AnnotateOptions(compile=compile_model, **options).checked()
+    if engine == "ray" and threads is not None:
+        raise EmolabelError(
+            "--threads is for --engine local: each Ray worker uses the CPUs it reserves"
+        )
+    use_threads(threads)
     if engine == "ray":
         from emolabel.engines.ray import RayOptions, annotate_with_ray
 

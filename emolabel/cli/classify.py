@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from emolabel.cli.options import model_options
+from emolabel.cli.options import model_options, use_threads
 
 
 @click.command("classify")
@@ -33,6 +33,7 @@ def command(
     batch_tokens: int | None,
     threshold: float | None,
     compile_model: bool,
+    threads: int | None,
 ) -> None:
     """Label TEXTS, or each line of stdin when none are given; one output line per input.
 
@@ -49,6 +50,7 @@ def command(
 
     if not texts and sys.stdin.isatty():
         raise click.UsageError("give texts as arguments or pipe lines into stdin")
+    use_threads(threads)
     classifier = EmotionClassifier.load(
         model,
         device=device,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from emolabel.cli.options import model_options
+from emolabel.cli.options import model_options, use_threads
 
 
 @click.command("evaluate")
@@ -57,6 +57,7 @@ def command(
     json_path: str | None,
     plots_dir: str | None,
     quiet: bool,
+    threads: int | None,
     **options: object,
 ) -> None:
     """Score MODEL (a folder, built-in name or hub id; or --model) on labelled data.
@@ -72,6 +73,7 @@ def command(
     if model_arg and model and model_arg != model:
         raise click.UsageError(f"two models given ({model_arg} and --model {model}): pass one")
     options["compile"] = options.pop("compile_model")
+    use_threads(threads)
     events = None if quiet else EvaluationProgress()
     report = evaluate(model_arg or model, events=events, **options)  # type: ignore[arg-type]
     if not quiet:

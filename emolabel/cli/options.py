@@ -15,7 +15,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def model_options(func: F) -> F:
     """--model, --device, --precision, --max-length, --head-tokens, --batch-tokens, --threshold,
-    --compile."""
+    --compile, --threads."""
     options = [
         click.option(
             "--model",
@@ -78,7 +78,23 @@ def model_options(func: F) -> F:
             help="Run the model through torch.compile: tens of seconds of warm-up, then "
             "faster batches; pays on large corpora (see benchmarks/README.md).",
         ),
+        click.option(
+            "--threads",
+            type=click.IntRange(min=1),
+            default=None,
+            metavar="N",
+            help="CPU threads for torch (e.g. 1 to leave the other cores free). Default: "
+            "every core this process may use.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def use_threads(threads: int | None) -> None:
+    """--threads: torch's intra-op thread count for the rest of this command's process."""
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)

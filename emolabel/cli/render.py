@@ -115,7 +115,9 @@ def render_annotation_summary(
         )
     facts.add_row("elapsed", f"{summary.elapsed_s:.1f} s ({summary.rows_per_s:,.0f} rows/s)")
     facts.add_row("model", summary.model)
-    facts.add_row("device", f"{summary.device} ({summary.precision})")
+    plural = "" if summary.threads == 1 else "s"
+    threads = f", {summary.threads} thread{plural}" if summary.threads else ""
+    facts.add_row("device", f"{summary.device} ({summary.precision}{threads})")
     if summary.fp32_agreement is not None:
         facts.add_row(
             f"{summary.precision} vs fp32",
