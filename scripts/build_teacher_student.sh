@@ -27,7 +27,7 @@
 # Cost, measured on 2 CPU cores (Xeon, AMX, bf16), 2026-12-02: the teacher's epoch of the
 # 62,427 union texts took 2,128 s (1.03 s a step of 32, fused AdamW); the teacher labelled
 # them in bf16 in about 5 minutes; the student ran 0.34 s a step (2 epochs: about 25
-# minutes). On 2 AMD Zen 5 cores (no AMX), the same day: 1.76 s a teacher step (3,444 s an
+# minutes). On a 2-core AMD EPYC VM (avx512_bf16, no AMX), the same day: 1.76 s a teacher step (3,444 s an
 # epoch), about 14 minutes of bf16 labelling, 0.36 s a student step.
 # Checkpoints are saved at every epoch's end and on Ctrl-C: RESUME=1 continues.
 #
