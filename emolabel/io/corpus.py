@@ -117,10 +117,9 @@ def open_file(
         encoding_errors=encoding_errors,
         on_error=on_error,
     )
+    check_delimiter_format(delimiter, fmt, name)
     if fmt in ("csv", "tsv"):
         common["delimiter"] = delimiter
-    elif delimiter is not None:
-        raise EmolabelError(f"--delimiter is for CSV and TSV files; {name} is {fmt}: drop it")
     return OPENERS[fmt](source, **common)
 
 
@@ -147,4 +146,16 @@ def check_delimiter(delimiter: str | None) -> str | None:
     return value
 
 
-__all__ = ["check_delimiter", "check_reader_options", "open_corpus", "open_file"]
+def check_delimiter_format(delimiter: str | None, fmt: str, name: object) -> None:
+    """--delimiter only splits CSV and TSV files."""
+    if delimiter is not None and fmt not in ("csv", "tsv"):
+        raise EmolabelError(f"--delimiter is for CSV and TSV files; {name} is {fmt}: drop it")
+
+
+__all__ = [
+    "check_delimiter",
+    "check_delimiter_format",
+    "check_reader_options",
+    "open_corpus",
+    "open_file",
+]

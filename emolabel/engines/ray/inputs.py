@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from emolabel.annotation.options import AnnotateOptions
 from emolabel.errors import EmolabelError
 from emolabel.io import choose_text_column, detect_format, open_corpus, resolve_inputs
-from emolabel.io.corpus import check_delimiter
+from emolabel.io.corpus import check_delimiter, check_delimiter_format
 from emolabel.io.inputs import Inputs, filesystem_for, input_list, is_uri
 
 RAY_FORMATS = ("parquet", "csv", "tsv", "jsonl")
@@ -77,8 +77,7 @@ def inspect_inputs(inputs: Inputs, options: AnnotateOptions) -> InputSpec:
     files = resolve_inputs(inputs)
     fmt = detect_input_format(files, options.input_format)
     delimiter = check_delimiter(options.delimiter)
-    if delimiter is not None and fmt not in ("csv", "tsv"):
-        raise EmolabelError(f"--delimiter is for CSV and TSV files; {files[0]} is {fmt}: drop it")
+    check_delimiter_format(delimiter, fmt, files[0])
     schema, column = _file_schema(
         files[0], fmt, options.text_column, options.input_format, delimiter
     )
