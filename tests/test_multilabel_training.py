@@ -391,8 +391,11 @@ def test_cli_trains_a_multi_label_model_from_label_lists(
     out = tmp_path / "m"
     args = ["train", "--data", str(folder), "-o", str(out), "--base-model", str(tiny_model_dir)]
     args += ["--epochs", "1", "--threads", "1", "--precision", "fp32", "--batch-size", "8"]
-    result = CliRunner().invoke(main, [*args, "--lr", "1e-2", "--class-weights", "-q"])
+    result = CliRunner().invoke(main, [*args, "--lr", "1e-2", "--class-weights"])
     assert result.exit_code == 0, result.output
+    positives = {label: sum(LABELS.index(label) in ids for _, ids in rows[:45]) for label in LABELS}
+    shown = ", ".join(f"{label} {(45 - n) / n:.3g}" for label, n in positives.items())
+    assert f"class weights (BCE pos_weight): {shown}" in result.output  # negatives / positives
     config = json.loads((out / "config.json").read_text())
     assert config["problem_type"] == "multi_label_classification"
     info = json.loads((out / "emolabel.json").read_text())

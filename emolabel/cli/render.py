@@ -219,6 +219,10 @@ class TrainingProgress(Events):
             f"max length {info['max_length']} (head {info['head_tokens']}); "
             f"lr {info['lr']:g}{head_lr}{kind}"
         )
+        if info.get("class_weights"):
+            loss = "BCE pos_weight" if info.get("multi_label") else "cross-entropy weight"
+            weights = ", ".join(f"{k} {v:.3g}" for k, v in info["class_weights"].items())
+            self._line(f"  class weights ({loss}): {escape(weights)}")
 
     def train_begin(self, total_steps: int, epochs: int, start_step: int) -> None:
         if self.quiet:

@@ -264,6 +264,11 @@ def _load(
             "head_lr": opts.head_lr,
             "pooling": opts.pooling,
             "multi_label": multi_label,
+            "class_weights": (
+                dict(zip(data_obj.labels, class_weights_for(data_obj), strict=True))
+                if opts.class_weights
+                else None
+            ),
         }
     )
     return _Run(
