@@ -9,8 +9,10 @@ the sum for a single-label one; a group is predicted when any member is, as anno
 `emotions` column).
 
 Figures, per model and split:
-- accuracy: the top label, on rows with one gold label the model can name (GoEmotions:
-  comments whose Ekman groups are one emotion, neutral-only comments excluded)
+- accuracy: the top label (annotate's `emotion`: for a multi-label model the highest score
+  among the labels at or above their thresholds), on rows with one gold label the model
+  can name (GoEmotions: comments whose Ekman groups are one emotion, neutral-only comments
+  excluded)
 - Ekman macro-F1 (GoEmotions): multi-label, 7 groups, at the model's stored thresholds
   (tuned on this same validation split by `emolabel train`, so slightly optimistic)
 - neutral -> neutral (GoEmotions): share of neutral-only comments whose top label is
@@ -91,7 +93,8 @@ def score_model(classifier: EmotionClassifier, splits: list[Split]) -> dict[str,
         seconds = time.perf_counter() - started
         decided = model_decisions(proba, multi, thresholds)
         rolled = groups.roll_up_scores(proba, sigmoid=multi)
-        figures = split_figures(split, groups, rolled, groups.roll_up_decisions(decided))
+        top = top_groups(classifier, groups, proba, rolled)
+        figures = split_figures(split, groups, rolled, groups.roll_up_decisions(decided), top)
         if split.name == "goemotions" and len(classifier.labels) == 28:
             figures["goemotions28_macro_f1"] = native_macro_f1(
                 split, classifier.labels, proba, thresholds, decided
@@ -101,11 +104,26 @@ def score_model(classifier: EmotionClassifier, splits: list[Split]) -> dict[str,
     return row
 
 
+def top_groups(
+    classifier: EmotionClassifier, groups: LabelGroups, proba: np.ndarray, rolled: np.ndarray
+) -> np.ndarray:
+    """The group of annotate's top label (a multi-label model's: the highest-scoring label
+    at or above its threshold); a single-label model's most probable group (its members'
+    summed probability)."""
+    if not classifier.multi_label:
+        return rolled.argmax(axis=1)
+    return groups.member[classifier.top_indices(proba)].argmax(axis=1)
+
+
 def split_figures(
-    split: Split, groups: LabelGroups, rolled: np.ndarray, decided: np.ndarray
+    split: Split,
+    groups: LabelGroups,
+    rolled: np.ndarray,
+    decided: np.ndarray,
+    top_ids: np.ndarray,
 ) -> dict[str, Any]:
     names = groups.names
-    top = [names[i] for i in rolled.argmax(axis=1)]
+    top = [names[i] for i in top_ids]
     single = [
         i
         for i, gold in enumerate(split.ekman)

@@ -140,6 +140,38 @@ def test_stored_thresholds_are_used_and_threshold_overrides(
     assert nothing.emotions(scores) == [[EMOTIONS[i]] for i in scores.argmax(axis=1)]
 
 
+def test_top_label_is_the_highest_of_the_emotions(tmp_path: Path, multi_dir: Path) -> None:
+    """The highest score overall, below its threshold, is not the top label when another
+    label passes: `emotion` is always `emotions[0]`, in Python and in annotate's output."""
+    import pyarrow.parquet as pq
+    from click.testing import CliRunner
+
+    from emolabel.cli import main
+
+    scores, _ = EmotionClassifier.load(multi_dir, device="cpu", precision="fp32").predict_proba(
+        TEXTS
+    )
+    first, second = np.argsort(-scores[0])[:2]
+    thresholds = dict.fromkeys(EMOTIONS, 0.999)
+    thresholds[EMOTIONS[first]], thresholds[EMOTIONS[second]] = 1.0, 0.0  # only `second` passes
+    folder = tmp_path / "tuned"
+    shutil.copytree(multi_dir, folder)
+    info = {"multi_label": True, "thresholds": thresholds}
+    (folder / "emolabel.json").write_text(json.dumps(info))
+    (p,) = EmotionClassifier.load(folder, device="cpu", precision="fp32").predict(TEXTS[:1])
+    assert p.label == EMOTIONS[second] != EMOTIONS[first] and p.emotions == [p.label]
+    assert p.confidence == pytest.approx(float(scores[0, second]), abs=1e-5)
+    corpus = tmp_path / "texts.csv"
+    corpus.write_text("text\n" + "\n".join(TEXTS) + "\n", encoding="utf-8")
+    out = tmp_path / "out.parquet"
+    args = ["annotate", str(corpus), "-o", str(out), "--model", str(folder), "--quiet"]
+    result = CliRunner().invoke(main, [*args, "--precision", "fp32"])
+    assert result.exit_code == 0, result.output
+    rows = pq.read_table(out).to_pylist()
+    assert rows[0]["emotion"] == EMOTIONS[second]
+    assert all(row["emotion"] == row["emotions"][0] for row in rows)
+
+
 @pytest.mark.parametrize(
     ("info", "message"),
     [

@@ -78,7 +78,7 @@ def predict_chunk(
     proba = classifier.predict_proba_encoded(chunk.ids, batch_tokens=batch_tokens)
     scores = np.zeros((n, len(classifier.labels)), dtype=np.float32)
     scores[chunk.valid] = proba
-    best = scores.argmax(axis=1)
+    best = classifier.top_indices(scores)
     confidence = scores[np.arange(n), best]
     truncated = np.zeros(n, dtype=bool)
     truncated[chunk.valid] = chunk.truncated

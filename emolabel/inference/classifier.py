@@ -29,7 +29,12 @@ from emolabel.inference.devices import (
     resolve_precision,
     torch_dtype,
 )
-from emolabel.inference.emotions import check_info_agrees, emotion_indices, is_multi_label
+from emolabel.inference.emotions import (
+    check_info_agrees,
+    emotion_indices,
+    is_multi_label,
+    top_indices,
+)
 from emolabel.inference.encoding import DEFAULT_HEAD_TOKENS, EncodedTexts, TextEncoder
 from emolabel.inference.model_folders import (
     DEFAULT_THRESHOLD,
@@ -51,7 +56,8 @@ EAGER_ATTENTION_MAX_TOKENS = {"bf16": 1 << 20, "fp32": 32, "int8": 32}
 @dataclass(frozen=True)
 class Prediction:
     """One text's top label and its score, every class's score, and the labels whose score
-    reaches their threshold (`emotions`, highest first; `[label]` for a single-label model)."""
+    reaches their threshold (`emotions`, highest first; `[label]` for a single-label model).
+    A multi-label model's top label is the highest-scoring of its `emotions`."""
 
     label: str
     confidence: float
@@ -265,13 +271,15 @@ class EmotionClassifier:
                 raise EmolabelError(f"text {i} is empty or not a string: pass non-empty texts")
         proba, truncated = self.predict_proba(texts, batch_tokens=batch_tokens)
         emotions = self.emotions(proba)
+        tops = self.top_indices(proba).tolist()
         return [
-            self._prediction(row, bool(cut), labels)
-            for row, cut, labels in zip(proba, truncated, emotions, strict=True)
+            self._prediction(row, best, bool(cut), labels)
+            for row, best, cut, labels in zip(proba, tops, truncated, emotions, strict=True)
         ]
 
-    def _prediction(self, row: np.ndarray, truncated: bool, emotions: list[str]) -> Prediction:
-        best = int(row.argmax())
+    def _prediction(
+        self, row: np.ndarray, best: int, truncated: bool, emotions: list[str]
+    ) -> Prediction:
         return Prediction(
             label=self.labels[best],
             confidence=float(row[best]),
@@ -281,6 +289,11 @@ class EmotionClassifier:
         )
 
     # ----------------------------------------------------------------- emotions
+    def top_indices(self, scores: np.ndarray) -> np.ndarray:
+        """Each row's top label id: the highest-scoring label at or above its threshold
+        (multi-label; the highest overall when none is), else the most probable."""
+        return top_indices(scores, self.thresholds, multi_label=self.multi_label)
+
     def emotion_indices(self, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each row's `emotions` as label ids in Arrow list layout (offsets, ids); see
         emolabel.inference.emotions.emotion_indices."""
@@ -321,8 +334,8 @@ class EmotionClassifier:
             max_length=self.max_length,
             head_tokens=self.head_tokens,
         )
-        mine = self.predict_proba_encoded(ids).argmax(axis=1)
-        theirs = reference.predict_proba_encoded(ids).argmax(axis=1)
+        mine = self.top_indices(self.predict_proba_encoded(ids))
+        theirs = self.top_indices(reference.predict_proba_encoded(ids))  # same thresholds
         return float((mine == theirs).mean())
 
     def default_batch_tokens(self) -> int:
