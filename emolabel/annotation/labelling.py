@@ -78,7 +78,9 @@ def predict_chunk(
     proba = classifier.predict_proba_encoded(chunk.ids, batch_tokens=batch_tokens)
     scores = np.zeros((n, len(classifier.labels)), dtype=np.float32)
     scores[chunk.valid] = proba
-    best = classifier.top_indices(scores)
+    offsets, ids = classifier.emotion_indices(proba)
+    best = np.zeros(n, dtype=np.int64)
+    best[chunk.valid] = ids[offsets[:-1]]  # each row's first emotion is its top label
     confidence = scores[np.arange(n), best]
     truncated = np.zeros(n, dtype=bool)
     truncated[chunk.valid] = chunk.truncated
@@ -87,7 +89,7 @@ def predict_chunk(
     arrays = [
         pc.take(names, pa.array(best, mask=mask)),
         pa.array(confidence, pa.float32(), mask=mask),
-        emotions_column(classifier, proba, chunk.valid, names),
+        emotions_column(offsets, ids, chunk.valid, names),
         *[pa.array(scores[:, j], pa.float32(), mask=mask) for j in range(scores.shape[1])],
         pa.array(truncated, pa.bool_(), mask=mask),
     ]
@@ -98,13 +100,11 @@ def predict_chunk(
 
 
 def emotions_column(
-    classifier: EmotionClassifier, proba: np.ndarray, valid: np.ndarray, names: pa.Array
+    offsets: np.ndarray, ids: np.ndarray, valid: np.ndarray, names: pa.Array
 ) -> pa.ListArray:
-    """list<string> per row from the classifier's emotion rule; null where the text is empty.
-
-    Built from offsets and label ids (the Arrow list layout), so no per-row Python.
-    """
-    offsets, ids = classifier.emotion_indices(proba)
+    """list<string> per row from the valid rows' emotions (EmotionClassifier.emotion_indices:
+    offsets and label ids, the Arrow list layout, so no per-row Python); null where the text
+    is empty."""
     lengths = np.zeros(len(valid), dtype=np.int32)
     lengths[valid] = np.diff(offsets)
     all_offsets = np.zeros(len(valid) + 1, dtype=np.int32)

@@ -29,12 +29,7 @@ from emolabel.inference.devices import (
     resolve_precision,
     torch_dtype,
 )
-from emolabel.inference.emotions import (
-    check_info_agrees,
-    emotion_indices,
-    is_multi_label,
-    top_indices,
-)
+from emolabel.inference.emotions import check_info_agrees, emotion_indices, is_multi_label
 from emolabel.inference.encoding import DEFAULT_HEAD_TOKENS, EncodedTexts, TextEncoder
 from emolabel.inference.model_folders import (
     DEFAULT_THRESHOLD,
@@ -270,8 +265,9 @@ class EmotionClassifier:
             if not isinstance(text, str) or not text.strip():
                 raise EmolabelError(f"text {i} is empty or not a string: pass non-empty texts")
         proba, truncated = self.predict_proba(texts, batch_tokens=batch_tokens)
-        emotions = self.emotions(proba)
-        tops = self.top_indices(proba).tolist()
+        offsets, ids = self.emotion_indices(proba)
+        tops = ids[offsets[:-1]].tolist()  # each row's first emotion is its top label
+        emotions = self._label_lists(offsets, ids)
         return [
             self._prediction(row, best, bool(cut), labels)
             for row, best, cut, labels in zip(proba, tops, truncated, emotions, strict=True)
@@ -290,9 +286,11 @@ class EmotionClassifier:
 
     # ----------------------------------------------------------------- emotions
     def top_indices(self, scores: np.ndarray) -> np.ndarray:
-        """Each row's top label id: the highest-scoring label at or above its threshold
-        (multi-label; the highest overall when none is), else the most probable."""
-        return top_indices(scores, self.thresholds, multi_label=self.multi_label)
+        """Each row's top label id: its first emotion, i.e. the highest-scoring label at or
+        above its threshold (multi-label; the highest overall when none is), else the most
+        probable."""
+        offsets, ids = self.emotion_indices(scores)
+        return ids[offsets[:-1]]
 
     def emotion_indices(self, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each row's `emotions` as label ids in Arrow list layout (offsets, ids); see
@@ -302,7 +300,9 @@ class EmotionClassifier:
     def emotions(self, scores: np.ndarray) -> list[list[str]]:
         """Per row of `scores`, the labels whose score reaches their threshold, highest first;
         the top label when none does; exactly `[top label]` for a single-label model."""
-        offsets, ids = self.emotion_indices(scores)
+        return self._label_lists(*self.emotion_indices(scores))
+
+    def _label_lists(self, offsets: np.ndarray, ids: np.ndarray) -> list[list[str]]:
         flat = self._label_array[ids].tolist()
         return [flat[a:b] for a, b in itertools.pairwise(offsets.tolist())]
 

@@ -21,22 +21,12 @@ from emolabel.errors import EmolabelError
 from emolabel.inference.model_folders import MODEL_INFO_FILE
 
 
-def top_indices(scores: np.ndarray, thresholds: np.ndarray, *, multi_label: bool) -> np.ndarray:
-    """Each row's top label id: a multi-label model's highest score among the labels that
-    reach their threshold (the highest overall when none does); a single-label model's most
-    probable label."""
-    if not multi_label or len(scores) == 0:
-        return scores.argmax(axis=1)
-    # Sigmoid scores are in [0, 1]: a passing label's score beats every failing one's - 1.
-    return np.where(scores >= thresholds, scores, scores - 1.0).argmax(axis=1)
-
-
 def emotion_indices(
     scores: np.ndarray, thresholds: np.ndarray, *, multi_label: bool
 ) -> tuple[np.ndarray, np.ndarray]:
     """The emotions of each row as (offsets int32 (n+1,), label ids int32): row i's labels
     are `ids[offsets[i]:offsets[i+1]]`, those whose score reaches their threshold, highest
-    score first (so the top label, top_indices, comes first); the top label alone when none
+    score first, so `ids[offsets[i]]` is row i's top label; the top label alone when none
     does, and always for a single-label model.
 
     The layout of an Arrow list array, so annotate builds its `emotions` column from it with

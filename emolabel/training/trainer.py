@@ -170,6 +170,7 @@ class _Run:
     lr: float
     command: str
     resumed: bool
+    class_weights: list[float] | None  # --class-weights: per label, in data.labels order
 
     @property
     def checkpoints(self) -> Path:
@@ -249,6 +250,7 @@ def _load(
     # Persist the training max length so inference picks the same one by default.
     tokenizer.model_max_length = encoder.max_length
     lr = opts.lr if opts.lr is not None else default_learning_rate(opts.base_model)
+    class_weights = class_weights_for(data_obj) if opts.class_weights else None
     events.model_ready(
         {
             "base_model": opts.base_model,
@@ -265,15 +267,14 @@ def _load(
             "pooling": opts.pooling,
             "multi_label": multi_label,
             "class_weights": (
-                dict(zip(data_obj.labels, class_weights_for(data_obj), strict=True))
-                if opts.class_weights
-                else None
+                dict(zip(data_obj.labels, class_weights, strict=True)) if class_weights else None
             ),
         }
     )
     return _Run(
         opts, out, started, device, precision, source, data_obj, tokenizer, model, encoder,
         trainable, total, lr, command or equivalent_command(data, out, opts, lr), resumed,
+        class_weights,
     )  # fmt: skip
 
 
@@ -395,7 +396,7 @@ def build_trainer(
         data_collator=PadCollator(run.encoder.pad_id, 8 if device.startswith("cuda") else 1),
         compute_metrics=compute_metrics,
         callbacks=callbacks,
-        class_weights=class_weights_for(data) if opts.class_weights else None,
+        class_weights=run.class_weights,
         label_smoothing=opts.label_smoothing,
         head_lr=opts.head_lr,
     )
