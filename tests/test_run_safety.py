@@ -63,14 +63,19 @@ def test_second_run_on_a_live_output_is_refused_and_the_first_stays_exact(
     first = subprocess.Popen(cli(str(a), "-o", str(out), *args), env=ENV)
     try:
         wait_for_parts(parts_dir_for(out), 2, first)
-        for other in ([str(b), "--overwrite"], [str(a)], [str(a), "--resume"]):
-            started = time.monotonic()
-            second = subprocess.run(
-                cli(*other, "-o", str(out), *args), env=ENV, capture_output=True, text=True
+        # All three at once: one after the other, the first run could finish in between.
+        started = time.monotonic()
+        seconds = [
+            subprocess.Popen(
+                cli(*other, "-o", str(out), *args), env=ENV, stderr=subprocess.PIPE, text=True
             )
-            assert second.returncode == 2, second.stderr
-            assert f"pid {first.pid}" in second.stderr and "another emolabel run" in second.stderr
-            assert len(second.stderr.strip().splitlines()) == 1
+            for other in ([str(b), "--overwrite"], [str(a)], [str(a), "--resume"])
+        ]
+        for second in seconds:
+            _, stderr = second.communicate(timeout=120)
+            assert second.returncode == 2, stderr
+            assert f"pid {first.pid}" in stderr and "another emolabel run" in stderr
+            assert len(stderr.strip().splitlines()) == 1
             assert time.monotonic() - started < 60
         assert first.wait(timeout=300) == 0
     finally:
