@@ -246,3 +246,55 @@ def test_distill_reads_a_union_through_the_teachers_label_map(
     assert any((student / "checkpoints").iterdir())
     assert info["objective"]["teacher_precision"] == "bf16"
     assert "--teacher-precision bf16" in info["command"]
+
+
+def test_an_ensemble_learns_the_teachers_mean_probabilities(
+    setup: dict[str, Any], tmp_path: Path
+) -> None:
+    from tests.conftest import build_tiny_model
+
+    first = EmotionClassifier.load(setup["teacher"], device="cpu", precision="fp32")
+    # untrained, its labels in another order: its columns must be moved to the first's
+    other_dir = build_tiny_model(tmp_path / "other", labels=["sadness", "joy", "anger"], seed=3)
+    other = EmotionClassifier.load(other_dir, device="cpu", precision="fp32")
+    objective = DistillationObjective([first, other])
+    data = objective.prepare_data(load_training_data(setup["data"]))
+    assert data.labels == list(first.labels)
+    rows = objective.prepare_train(tokenize_splits(data, first.encoder)["train"], first.encoder)
+    a, _ = first.predict_proba([data.splits["train"]["text"][5]])
+    b, _ = other.predict_proba([data.splits["train"]["text"][5]])
+    order = [list(other.labels).index(name) for name in first.labels]
+    assert np.abs(b[0] - b[0][order]).max() > 1e-3  # the order matters for this row
+    np.testing.assert_allclose(np.exp(rows[5][TEACHER_COLUMN]), (a[0] + b[0][order]) / 2, atol=1e-5)
+
+
+def test_cli_distils_an_ensemble(setup: dict[str, Any], tmp_path: Path) -> None:
+    from tests.conftest import build_tiny_model
+
+    second = build_tiny_model(tmp_path / "second", labels=["anger", "joy", "sadness"], seed=5)
+    out = tmp_path / "student"
+    args = ["distill", "--teacher", str(setup["teacher"]), "--teacher", str(second)]
+    args += ["--student", "teacher:layers=1", "--data", str(setup["data"]), "-o", str(out)]
+    args += ["--epochs", "1", "--threads", "1", "--precision", "fp32", "--batch-size", "8", "-q"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    info = json.loads((out / "emolabel.json").read_text())
+    teachers = [str(setup["teacher"].resolve()), str(second.resolve())]
+    assert info["objective"]["teachers"] == teachers
+    assert info["objective"]["teacher"] == teachers[0]
+    assert info["command"].count("--teacher ") == 2
+    assert "distilled from the mean probabilities of" in (out / "README.md").read_text()
+    assert json.loads((out / "config.json").read_text())["num_hidden_layers"] == 1  # cut from the first teacher
+
+
+def test_an_ensemble_needs_one_label_set(
+    setup: dict[str, Any], tmp_path: Path, tiny_model_dir: Path
+) -> None:
+    out = tmp_path / "out"
+    base = ["distill", "--teacher", str(setup["teacher"]), "--student", "teacher:layers=1"]
+    rest = ["--data", str(setup["data"]), "-o", str(out), "-q"]
+    line = one_line([*base, "--teacher", str(tiny_model_dir), *rest])  # six labels, not three
+    assert f"--teacher {tiny_model_dir}" in line and "an ensemble needs one label set" in line
+    line = one_line([*base, "--teacher", str(setup["teacher"]), *rest])
+    assert "given twice" in line
+    assert not out.exists()

@@ -18,9 +18,11 @@ from emolabel.inference.devices import PRECISIONS
 @click.option(
     "--teacher",
     required=True,
+    multiple=True,
     metavar="DIR",
     type=click.Path(),
-    help="Fine-tuned model folder to learn from (e.g. emolabel/models/ekman).",
+    help="Fine-tuned model folder to learn from (e.g. emolabel/models/ekman). Repeat for an "
+    "ensemble: the student learns the teachers' mean probabilities (same labels).",
 )
 @click.option(
     "--student",
@@ -109,6 +111,7 @@ def command(
         --unlabelled tweets.csv --temperature 3 --alpha 0.7 -o student-2l
     emolabel distill --teacher big-teacher --student minilm --pooling mean \\
         --data go/ --data tweets/ --label-map ekman -o student    the teacher's union
+    emolabel distill --teacher big-teacher --teacher run-2 --student minilm ...   an ensemble
     """
     from emolabel.cli.render import DistillProgress, render_training_result
     from emolabel.training.distill import distill

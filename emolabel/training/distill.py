@@ -12,7 +12,9 @@ averaged over labels, times T^2; the hard term is BCE on the gold labels.
 The temperature T > 1 softens both distributions so the student also learns how the teacher
 ranks the wrong classes ("dark knowledge"); T^2 keeps the soft term's gradients on the same
 scale as the hard one's whatever T is. Rows without a gold label (from --unlabelled) get the
-soft term only, so raw text the teacher labels adds training signal for free.
+soft term only, so raw text the teacher labels adds training signal for free. Several
+teachers (an ensemble) give one target: the mean of their probabilities, in the first
+teacher's label order.
 
 The teacher runs once, before training, over every training text (and any unlabelled text)
 with EmotionClassifier, the annotate engine: on a CPU that costs one inference pass instead
@@ -33,6 +35,7 @@ import dataclasses
 import json
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +70,7 @@ MIN_PROBABILITY = 1e-30  # log(0) guard for teacher probabilities that underflow
 
 
 def distill(
-    teacher: str | os.PathLike[str],
+    teacher: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     student: str,
     data: str | os.PathLike[str] | list[str] = DEFAULT_HUB_DATASET,
     output_dir: str | os.PathLike[str] = DEFAULT_OUTPUT_DIR,
@@ -84,16 +87,18 @@ def distill(
     command: str | None = None,
     **options: Any,
 ) -> TrainingResult:
-    """Distil the fine-tuned `teacher` folder into `student` and write a model folder.
+    """Distil the fine-tuned `teacher` folder (or a list of folders, an ensemble: the
+    student learns their mean probabilities) into `student` and write a model folder.
 
     `student` is a base-model spec (`minilm:layers=2`, a folder, a preset) where the name
-    `teacher` stands for the teacher folder (`teacher:layers=3`). resume=True continues
+    `teacher` stands for the (first) teacher folder (`teacher:layers=3`). resume=True continues
     after Ctrl-C. `teacher_precision` is the teacher's labelling pass (annotate's
     precisions); None: fp32 on a CPU (exact soft targets), auto on a GPU. `options` are
     emolabel.training.TrainingOptions fields; lr defaults to the teacher's own when the
     student is cut from the teacher. `events` may also have teacher_labelling(rows, what).
     """
-    teacher_dir = check_teacher(teacher)
+    teacher_dirs = check_teachers(teacher)
+    teacher_dir = teacher_dirs[0]
     _check_distill_options(temperature, alpha, unlabelled, max_unlabelled)
     student_spec = resolve_student(student, teacher_dir)
     teacher_info = _read_info(teacher_dir)
@@ -105,7 +110,7 @@ def distill(
             "head; drop --pooling"
         )
     objective = DistillationObjective(
-        load_teacher(teacher_dir, options, teacher_precision),
+        [load_teacher(folder, options, teacher_precision) for folder in teacher_dirs],
         temperature=temperature,
         alpha=alpha,
         unlabelled=Path(unlabelled).expanduser() if unlabelled is not None else None,
@@ -116,7 +121,7 @@ def distill(
     )
     if command is None:
         command = equivalent_command(
-            teacher_dir,
+            teacher_dirs,
             student,
             data,
             output_dir,
@@ -177,7 +182,7 @@ def teacher_learning_rate(teacher_info: dict[str, Any], teacher_dir: Path) -> fl
 
 
 def equivalent_command(
-    teacher: Path,
+    teacher: Path | Sequence[Path],
     student: str,
     data: Any,
     output_dir: Any,
@@ -190,7 +195,11 @@ def equivalent_command(
     """The `emolabel distill` line that repeats a Python-API run (for the model card)."""
     import shlex
 
-    parts = ["emolabel", "distill", "--teacher", str(teacher), "--student", student]
+    teachers = [teacher] if isinstance(teacher, Path) else list(teacher)
+    parts = ["emolabel", "distill"]
+    for folder in teachers:
+        parts += ["--teacher", str(folder)]
+    parts += ["--student", student]
     name = data_name(data)
     for source in name if isinstance(name, list) else [name]:
         parts += ["--data", source]
@@ -217,6 +226,22 @@ def equivalent_command(
     return shlex.join(parts)
 
 
+def check_teachers(
+    teacher: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+) -> list[Path]:
+    """Each teacher folder checked (check_teacher), repeats refused: at least one."""
+    given = [teacher] if isinstance(teacher, (str, os.PathLike)) else list(teacher)
+    if not given:
+        raise EmolabelError("--teacher: pass at least one model folder")
+    folders = [check_teacher(t) for t in given]
+    for i, folder in enumerate(folders):
+        if folder in folders[:i]:
+            raise EmolabelError(
+                f"--teacher {given[i]}: given twice; an ensemble averages different models"
+            )
+    return folders
+
+
 def check_teacher(teacher: str | os.PathLike[str]) -> Path:
     """The teacher must be a local fine-tuned model folder (config with labels, safetensors)."""
     path = Path(teacher).expanduser()
@@ -238,11 +263,15 @@ def resolve_student(student: str, teacher_dir: Path) -> str:
 
 
 class DistillationObjective(TrainingObjective):
-    """Adds the teacher's log-probabilities to every training row and the distillation loss."""
+    """Adds the teacher's log-probabilities to every training row and the distillation loss.
+
+    Given several teachers, the target is their mean probability per class, each teacher's
+    columns put in the first teacher's label order; all must share labels and head type.
+    """
 
     def __init__(
         self,
-        teacher: EmotionClassifier,
+        teacher: EmotionClassifier | Sequence[EmotionClassifier],
         *,
         temperature: float = DEFAULT_TEMPERATURE,
         alpha: float = DEFAULT_ALPHA,
@@ -252,7 +281,9 @@ class DistillationObjective(TrainingObjective):
         teacher_figures: dict[str, Any] | None = None,
         events: Events | None = None,
     ) -> None:
-        self.teacher = teacher
+        self.teachers = [teacher] if isinstance(teacher, EmotionClassifier) else list(teacher)
+        self.teacher = self.teachers[0]  # whose label order the data and targets take
+        check_ensemble(self.teachers)
         self.temperature = temperature
         self.alpha = alpha
         self.unlabelled = unlabelled
@@ -260,8 +291,8 @@ class DistillationObjective(TrainingObjective):
         self.max_unlabelled = max_unlabelled
         self.teacher_figures = teacher_figures or {}
         self.events = events or Events()
-        self.multi_label = teacher_is_multi_label(teacher)
-        self._label_count = len(teacher.labels)
+        self.multi_label = teacher_is_multi_label(self.teacher)
+        self._label_count = len(self.teacher.labels)
         self._train_texts: list[str] = []
         self._validation_texts: set[str] = set()
         self.unlabelled_rows = 0
@@ -299,6 +330,8 @@ class DistillationObjective(TrainingObjective):
             raise RuntimeError("prepare_data must see the same train split as prepare_train")
         started = time.perf_counter()
         kind = " (multi-label teacher: per-label sigmoid targets, BCE)" if self.multi_label else ""
+        if len(self.teachers) > 1:
+            kind += f" with each of {len(self.teachers)} teachers; targets: their mean"
         self.events.teacher_labelling(len(self._train_texts), f"training texts{kind}")
         train = train.add_column(TEACHER_COLUMN, self._teacher_targets(self._train_texts))
         texts = self._read_unlabelled()
@@ -320,12 +353,22 @@ class DistillationObjective(TrainingObjective):
         return train
 
     def _teacher_targets(self, texts: list[str]) -> list[list[float]]:
-        """Log-probabilities (softmax teacher) or logits (sigmoid teacher), float32."""
-        proba, _ = self.teacher.predict_proba(texts)
+        """Log-probabilities (softmax teacher) or logits (sigmoid teacher), float32; of the
+        teachers' mean probabilities for an ensemble."""
+        proba = self._teacher_proba(self.teacher, texts)
+        for other in self.teachers[1:]:
+            proba += self._teacher_proba(other, texts)
+        proba /= len(self.teachers)
         if self.multi_label:
             p = np.clip(proba, MIN_PROBABILITY, 1.0 - 1e-7)
             return (np.log(p) - np.log1p(-p)).astype(np.float32).tolist()
         return np.log(np.clip(proba, MIN_PROBABILITY, 1.0)).astype(np.float32).tolist()
+
+    def _teacher_proba(self, teacher: EmotionClassifier, texts: list[str]) -> np.ndarray:
+        """float64 (n, k) in the first teacher's label order."""
+        proba, _ = teacher.predict_proba(texts)
+        order = [list(teacher.labels).index(name) for name in self.teacher.labels]
+        return np.asarray(proba, dtype=np.float64)[:, order]
 
     def _no_label(self) -> Any:
         """The `labels` value of an --unlabelled row (soft loss only)."""
@@ -370,6 +413,11 @@ class DistillationObjective(TrainingObjective):
     def describe(self) -> dict[str, Any]:
         a, t = self.alpha, self.temperature
         extra = f"; plus {self.unlabelled_rows:,} unlabelled texts" if self.unlabelled_rows else ""
+        sources = [t.source for t in self.teachers]
+        if len(sources) == 1:
+            origin = f"`{sources[0]}`"
+        else:
+            origin = "the mean probabilities of " + ", ".join(f"`{s}`" for s in sources)
         if self.multi_label:
             terms = (
                 f"{a:g} x T^2 x BCE(student, teacher's sigmoid probabilities at T) + "
@@ -382,11 +430,11 @@ class DistillationObjective(TrainingObjective):
         return {
             "name": "distillation",
             "summary": (
-                f"distilled from `{self.teacher.source}` with temperature {t:g}, "
-                f"alpha {a:g} ({terms}){extra}"
+                f"distilled from {origin} with temperature {t:g}, alpha {a:g} ({terms}){extra}"
             ),
             "multi_label": self.multi_label,
             "teacher": self.teacher.source,
+            "teachers": sources,
             "teacher_labels": list(self.teacher.labels),
             "teacher_precision": self.teacher.precision,
             "teacher_validation": {
@@ -427,6 +475,22 @@ def relabel(data: TrainingData, labels: list[str]) -> TrainingData:
             {"text": split["text"], "label": [index[n] for n in names]}, features=features
         )
     return dataclasses.replace(data, splits=DatasetDict(splits), labels=list(labels))
+
+
+def check_ensemble(teachers: list[EmotionClassifier]) -> None:
+    """Every teacher names the first one's labels (any order) with the same head type."""
+    first = teachers[0]
+    for other in teachers[1:]:
+        if set(other.labels) != set(first.labels) or len(other.labels) != len(first.labels):
+            raise EmolabelError(
+                f"--teacher {other.source}: its labels ({', '.join(other.labels)}) differ from "
+                f"{first.source}'s ({', '.join(first.labels)}); an ensemble needs one label set"
+            )
+        if teacher_is_multi_label(other) != teacher_is_multi_label(first):
+            raise EmolabelError(
+                f"--teacher {other.source}: multi-label and single-label teachers cannot be "
+                "averaged; pass teachers of one kind"
+            )
 
 
 def teacher_is_multi_label(teacher: EmotionClassifier) -> bool:
