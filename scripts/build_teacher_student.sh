@@ -36,13 +36,18 @@
 #   STUDENT_BASE=$RUNS/emotion-ekman  TEACHER_PRECISION=auto  MAX_LENGTH=64
 #   TEMPERATURE=2  ALPHA=0.5  TWEETEVAL_REPEAT=1 (the student's TweetEval :repeat=N)
 #   RESUME=1 (skip finished stages, continue interrupted ones)
+#   EXTRA_TEACHERS="runs/a runs/b" (more fine-tuned ekman folders: the student learns the
+#   mean probabilities of the teacher and these)  STUDENT=$RUNS/ekman-student
 set -euo pipefail
 cd "$(dirname "$0")/.."
 D=${1:-../shared/data}
 RUNS=${RUNS:-runs}
 MPNET="$RUNS/all-mpnet-base-v2"
 TEACHER="$RUNS/teacher-mpnet"
-STUDENT="$RUNS/ekman-student"
+STUDENT=${STUDENT:-$RUNS/ekman-student}
+read -r -a EXTRA <<< "${EXTRA_TEACHERS:-}"
+TEACHERS=(--teacher "$TEACHER")
+for folder in "${EXTRA[@]}"; do TEACHERS+=(--teacher "$folder"); done
 STUDENT_BASE=${STUDENT_BASE:-$RUNS/emotion-ekman}
 if [[ "$STUDENT_BASE" == minilm* ]]; then
     STUDENT_ARGS=(--pooling mean --lr 1e-4 --head-lr 1e-3)
@@ -84,7 +89,7 @@ finished "$TEACHER" || emolabel train "${DATA[@]}" --base-model "$MPNET" --lr 5e
     --epochs "${TEACHER_EPOCHS:-1}" "${COMMON[@]}" -o "$TEACHER" $AGAIN
 
 if [[ -n "${RESUME:-}" && ! -d "$STUDENT/checkpoints" ]]; then AGAIN=--overwrite; fi
-finished "$STUDENT" || emolabel distill --teacher "$TEACHER" --student "$STUDENT_BASE" \
+finished "$STUDENT" || emolabel distill "${TEACHERS[@]}" --student "$STUDENT_BASE" \
     "${STUDENT_ARGS[@]}" --teacher-precision "${TEACHER_PRECISION:-auto}" \
     --temperature "${TEMPERATURE:-2}" --alpha "${ALPHA:-0.5}" \
     "${STUDENT_DATA[@]}" --epochs "${STUDENT_EPOCHS:-2}" "${COMMON[@]}" -o "$STUDENT" $AGAIN

@@ -284,7 +284,7 @@ def test_cli_distils_an_ensemble(setup: dict[str, Any], tmp_path: Path) -> None:
     assert info["objective"]["teacher"] == teachers[0]
     assert info["command"].count("--teacher ") == 2
     assert "distilled from the mean probabilities of" in (out / "README.md").read_text()
-    assert json.loads((out / "config.json").read_text())["num_hidden_layers"] == 1  # cut from the first teacher
+    assert json.loads((out / "config.json").read_text())["num_hidden_layers"] == 1
 
 
 def test_an_ensemble_needs_one_label_set(

@@ -396,6 +396,7 @@ def test_cli_trains_a_multi_label_model_from_label_lists(
     positives = {label: sum(LABELS.index(label) in ids for _, ids in rows[:45]) for label in LABELS}
     shown = ", ".join(f"{label} {(45 - n) / n:.3g}" for label, n in positives.items())
     assert f"class weights (BCE pos_weight): {shown}" in result.output  # negatives / positives
+    assert "cpu fp32, 1 thread;" in result.output
     config = json.loads((out / "config.json").read_text())
     assert config["problem_type"] == "multi_label_classification"
     info = json.loads((out / "emolabel.json").read_text())

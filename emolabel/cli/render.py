@@ -209,7 +209,8 @@ class TrainingProgress(Events):
 
     def model_ready(self, info: dict[str, Any]) -> None:
         share = info["trainable_params"] / max(info["total_params"], 1)
-        threads = f", {info['threads']} threads" if info.get("threads") else ""
+        n = info.get("threads")
+        threads = f", {n} thread{'' if n == 1 else 's'}" if n else ""
         head_lr = f", head lr {info['head_lr']:g}" if info.get("head_lr") else ""
         kind = "; multi-label (sigmoid, BCE)" if info.get("multi_label") else ""
         self._line(
