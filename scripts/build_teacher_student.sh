@@ -28,7 +28,8 @@
 # 62,427 union texts took 2,128 s (1.03 s a step of 32, fused AdamW); the teacher labelled
 # them in bf16 in about 5 minutes; the student ran 0.34 s a step (2 epochs: about 25
 # minutes). On a 2-core AMD EPYC VM (avx512_bf16, no AMX), the same day: 1.76 s a teacher step (3,444 s an
-# epoch), about 14 minutes of bf16 labelling, 0.36 s a student step.
+# epoch), about 14 minutes of bf16 labelling, 0.36 s a student step; on a later VM of
+# that name 0.86-1.06 s a teacher step (3,448 s for two epochs) and 0.19 s a student step.
 # Checkpoints are saved at every epoch's end and on Ctrl-C: RESUME=1 continues.
 #
 # Usage: bash scripts/build_teacher_student.sh [DATA_ROOT]     (default ../shared/data)
