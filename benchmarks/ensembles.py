@@ -29,10 +29,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import cross_domain
 
+from emolabel.evaluation.evaluate import decide_labels
+from emolabel.evaluation.label_maps import group_labels
 from emolabel.inference import EmotionClassifier
+from emolabel.inference.emotions import emotion_indices
 from emolabel.training.thresholds import tune_thresholds
 
 LABELS = ["anger", "disgust", "fear", "joy", "sadness", "surprise", "neutral"]
+GROUPS = group_labels(LABELS, "ekman")
 
 
 def scores(folder: str, splits: list[cross_domain.Split]) -> dict[str, np.ndarray]:
@@ -43,7 +47,7 @@ def scores(folder: str, splits: list[cross_domain.Split]) -> dict[str, np.ndarra
 
 
 def figures(proba: dict[str, np.ndarray], splits: list[cross_domain.Split]) -> dict[str, float]:
-    """Thresholds tuned on the union; the top label is the highest of those that pass."""
+    """cross_domain's figures at thresholds tuned on the union of the validation splits."""
     truth = {s.name: np.array([[x in g for x in LABELS] for g in s.ekman]) for s in splits}
     cut = tune_thresholds(
         np.concatenate([truth[s.name] for s in splits]),
@@ -52,19 +56,15 @@ def figures(proba: dict[str, np.ndarray], splits: list[cross_domain.Split]) -> d
     out: dict[str, float] = {}
     for s in splits:
         p = proba[s.name]
-        above = p >= cut
-        top = np.where(above.any(1), np.where(above, p, -1.0).argmax(1), p.argmax(1))
-        single = [i for i, g in enumerate(s.ekman) if len(g) == 1 and g[0] != "neutral"]
-        out[s.name] = float(np.mean([LABELS[top[i]] == s.ekman[i][0] for i in single]))
+        offsets, ids = emotion_indices(p, cut, multi_label=True)
+        top = GROUPS.member[ids[offsets[:-1]]].argmax(axis=1)
+        rolled = GROUPS.roll_up_scores(p, sigmoid=True)
+        decided = GROUPS.roll_up_decisions(decide_labels(p, cut))
+        split = cross_domain.split_figures(s, GROUPS, rolled, decided, top)
+        out[s.name] = split["accuracy"]
         if s.name == "goemotions":
-            neutral = [i for i, g in enumerate(s.ekman) if g == ["neutral"]]
-            out["neutral"] = float(np.mean([LABELS[top[i]] == "neutral" for i in neutral]))
-            decided = above.copy()
-            none = ~above.any(1)
-            decided[none, p[none].argmax(1)] = True
-            y = truth[s.name]
-            tp = (decided & y).sum(0)
-            out["f1"] = float(np.mean(2 * tp / (decided.sum(0) + y.sum(0))))
+            out["neutral"] = split["neutral_to_neutral"]
+            out["f1"] = split["ekman_macro_f1"]
     return out
 
 

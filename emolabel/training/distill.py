@@ -182,7 +182,7 @@ def teacher_learning_rate(teacher_info: dict[str, Any], teacher_dir: Path) -> fl
 
 
 def equivalent_command(
-    teacher: Path | Sequence[Path],
+    teachers: Sequence[Path],
     student: str,
     data: Any,
     output_dir: Any,
@@ -195,7 +195,6 @@ def equivalent_command(
     """The `emolabel distill` line that repeats a Python-API run (for the model card)."""
     import shlex
 
-    teachers = [teacher] if isinstance(teacher, Path) else list(teacher)
     parts = ["emolabel", "distill"]
     for folder in teachers:
         parts += ["--teacher", str(folder)]
@@ -413,7 +412,7 @@ class DistillationObjective(TrainingObjective):
     def describe(self) -> dict[str, Any]:
         a, t = self.alpha, self.temperature
         extra = f"; plus {self.unlabelled_rows:,} unlabelled texts" if self.unlabelled_rows else ""
-        sources = [t.source for t in self.teachers]
+        sources = [teacher.source for teacher in self.teachers]
         if len(sources) == 1:
             origin = f"`{sources[0]}`"
         else:
@@ -433,7 +432,7 @@ class DistillationObjective(TrainingObjective):
                 f"distilled from {origin} with temperature {t:g}, alpha {a:g} ({terms}){extra}"
             ),
             "multi_label": self.multi_label,
-            "teacher": self.teacher.source,
+            "teacher": self.teacher.source,  # the first; its labels and figures below
             "teachers": sources,
             "teacher_labels": list(self.teacher.labels),
             "teacher_precision": self.teacher.precision,
