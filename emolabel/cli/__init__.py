@@ -55,6 +55,7 @@ COMMAND_MODULES = (
     "models",
     "compare",
     "distill",
+    "tune-thresholds",
     "report",
 )
 
@@ -64,7 +65,7 @@ def _register() -> None:
     import importlib
 
     for name in COMMAND_MODULES:
-        main.add_command(importlib.import_module(f"emolabel.cli.{name}").command)
+        main.add_command(importlib.import_module(f"emolabel.cli.{name.replace('-', '_')}").command)
 
 
 _register()

@@ -24,6 +24,7 @@ from emolabel.events import Events
 
 if TYPE_CHECKING:
     from emolabel.annotation.summary import AnnotationSummary
+    from emolabel.evaluation.threshold_tuning import ThresholdTuning
 
 stderr_console = Console(stderr=True, highlight=False)
 
@@ -608,3 +609,25 @@ def render_comparison(comparison: Comparison, console: Console = stderr_console)
     for line in comparison.recommendations:
         console.print(f"[bold]>[/] {escape(line)}", soft_wrap=True)
     console.print(f"written to {escape(str(comparison.output_dir))}: comparison.md, .json, plots")
+
+
+def render_threshold_tuning(result: ThresholdTuning, console: Console = stderr_console) -> None:
+    """Each label's threshold before and after, its F1 after, and macro/micro F1 both ways."""
+    table = Table(title=f"thresholds tuned on {result.rows:,} rows ({result.split})")
+    for name in ("label", "before", "after", "F1", "support"):
+        table.add_column(name, justify="left" if name == "label" else "right")
+    for i, label in enumerate(result.labels):
+        row = result.metrics_after["per_label"][label]
+        table.add_row(
+            escape(label),
+            f"{result.before[i]:.2f}",
+            f"{result.after[i]:.2f}",
+            f"{row['f1']:.3f}",
+            f"{row['support']:,}",
+        )
+    console.print(table)
+    b, a = result.metrics_before, result.metrics_after
+    console.print(
+        f"macro F1 {b['macro_f1']:.4f} -> {a['macro_f1']:.4f}, micro F1 {b['micro_f1']:.4f} -> "
+        f"{a['micro_f1']:.4f} (annotate's rule, {result.precision}); written to {result.out}"
+    )
