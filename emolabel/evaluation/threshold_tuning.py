@@ -71,7 +71,7 @@ class ThresholdTuning:
             "per_label": {
                 label: {
                     "threshold_before": round(float(self.before[i]), 4),
-                    **{k: v for k, v in self.metrics_after["per_label"][label].items()},
+                    **self.metrics_after["per_label"][label],
                 }
                 for i, label in enumerate(self.labels)
             },
