@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from emolabel.cli.options import model_options, use_threads
+from emolabel.cli.options import labelled_split_options, model_options, use_threads
 
 
 @click.command("evaluate")
@@ -17,14 +17,7 @@ from emolabel.cli.options import model_options, use_threads
     metavar="FILE|DIR|HUB_ID",
     help="Labelled data: one file (all rows), or a folder / hub id with --split.",
 )
-@click.option(
-    "--split",
-    default="validation",
-    show_default=True,
-    help="Split of a folder or hub dataset: train, validation (val, dev) or test.",
-)
-@click.option("--text-column", default=None, help="Text column (default: detected).")
-@click.option("--label-column", default=None, help="Label column (default: detected).")
+@labelled_split_options
 @click.option(
     "--label-map",
     default=None,

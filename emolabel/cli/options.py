@@ -1,4 +1,5 @@
-"""Options shared by the commands that run a model (annotate, classify, evaluate)."""
+"""Options shared by the commands that run a model (annotate, classify, evaluate) or score
+one on labelled data (evaluate, tune-thresholds)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,24 @@ from emolabel.inference.devices import PRECISIONS
 from emolabel.inference.truncation import DEFAULT_HEAD_TOKENS
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def labelled_split_options(func: F) -> F:
+    """--split, --text-column, --label-column: which labelled rows evaluate and tune-thresholds
+    read, as train reads them."""
+    options = [
+        click.option(
+            "--split",
+            default="validation",
+            show_default=True,
+            help="Split of a folder or hub dataset: train, validation (val, dev) or test.",
+        ),
+        click.option("--text-column", default=None, help="Text column (default: detected)."),
+        click.option("--label-column", default=None, help="Label column (default: detected)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
 
 
 def model_options(func: F) -> F:

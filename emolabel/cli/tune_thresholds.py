@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from emolabel.cli.options import use_threads
+from emolabel.cli.options import labelled_split_options, use_threads
 from emolabel.inference.devices import PRECISIONS
 
 
@@ -20,14 +20,7 @@ from emolabel.inference.devices import PRECISIONS
     help="Labelled data in the model's labels (or mapped to them with --label-map). Repeat "
     "to tune on several sources together.",
 )
-@click.option(
-    "--split",
-    default="validation",
-    show_default=True,
-    help="Split of a folder or hub dataset: train, validation (val, dev) or test.",
-)
-@click.option("--text-column", default=None, help="Text column (default: detected).")
-@click.option("--label-column", default=None, help="Label column (default: detected).")
+@labelled_split_options
 @click.option(
     "--label-map",
     default=None,
