@@ -225,6 +225,13 @@ class TrainingProgress(Events):
             loss = "BCE pos_weight" if info.get("multi_label") else "cross-entropy weight"
             weights = ", ".join(f"{k} {v:.3g}" for k, v in info["class_weights"].items())
             self._line(f"  class weights ({loss}): {escape(weights)}")
+        if info.get("partial_labels") is not None:
+            left = "; ".join(
+                f"{name}: {', '.join(labels)}"
+                for name, labels in info["partial_labels"].items()
+                if labels
+            )
+            self._line(f"  left out of each source's loss: {escape(left or 'no label')}")
 
     def train_begin(self, total_steps: int, epochs: int, start_step: int) -> None:
         if self.quiet:

@@ -189,6 +189,14 @@ PRESET_HELP = (
     "BCE pos_weight = negatives / positives per label).",
 )
 @click.option(
+    "--partial-labels",
+    is_flag=True,
+    default=option_default("partial_labels"),
+    help="With several --data sources: a source's rows teach only the labels that source "
+    "uses; the others are left out of their loss, not taught as absent (TweetEval rows say "
+    "nothing about neutral or disgust).",
+)
+@click.option(
     "--label-smoothing",
     type=click.FloatRange(0, 1, max_open=True),
     default=option_default("label_smoothing"),

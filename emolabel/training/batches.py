@@ -12,16 +12,20 @@ import torch
 from emolabel.inference.batching import pad_batch
 from emolabel.inference.encoding import TextEncoder
 from emolabel.training.data import TrainingData
-from emolabel.training.objective import is_multi_label
+from emolabel.training.objective import KNOWN_COLUMN, is_multi_label
 from emolabel.training.thresholds import multi_hot
 
 ROW_COLUMN = "row"  # validation rows' index in the data's own order (tokenizing sorts them)
 
 
-def tokenize_splits(data: TrainingData, encoder: TextEncoder) -> dict[str, Any]:
+def tokenize_splits(
+    data: TrainingData, encoder: TextEncoder, known: np.ndarray | None = None
+) -> dict[str, Any]:
     """Tokenize once (batched map), with the classifier's own head+tail truncation.
 
-    Single-label rows get an int `labels`; multi-label rows a multi-hot float list.
+    Single-label rows get an int `labels`; multi-label rows a multi-hot float list. With
+    `known` ([train rows, labels], from TrainingData.known_labels) the train rows also carry
+    which labels their loss may use.
     """
     fingerprint = f"{encoder.source}|{encoder.max_length}|{encoder.head_tokens}"
     multi_label, k = is_multi_label(data), len(data.labels)
@@ -49,6 +53,8 @@ def tokenize_splits(data: TrainingData, encoder: TextEncoder) -> dict[str, Any]:
         if name == "validation":  # length order pads least; figures do not depend on order
             mapped = mapped.add_column(ROW_COLUMN, list(range(len(mapped))))
             mapped = mapped.select(np.argsort(np.asarray(mapped["length"]), kind="stable"))
+        elif known is not None:
+            mapped = mapped.add_column(KNOWN_COLUMN, known.astype(np.float32).tolist())
         out[name] = mapped
     return out
 
@@ -71,8 +77,12 @@ class PadCollator:
         raw = [f["labels"] for f in features]
         multi_hot_rows = bool(raw) and isinstance(raw[0], (list, tuple, np.ndarray))
         labels = torch.as_tensor(raw, dtype=torch.float32 if multi_hot_rows else torch.long)
-        return {
+        batch = {
             "input_ids": torch.from_numpy(ids),
             "attention_mask": torch.from_numpy(mask),
             "labels": labels,
         }
+        if features and KNOWN_COLUMN in features[0]:
+            known = [f[KNOWN_COLUMN] for f in features]
+            batch[KNOWN_COLUMN] = torch.as_tensor(known, dtype=torch.float32) > 0.5
+        return batch

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from emolabel.errors import EmolabelError
 from emolabel.inference.model_folders import HUB_ID_PATTERN
 from emolabel.training.cleaning import (
@@ -65,6 +67,7 @@ from emolabel.training.union import (
     reader_warnings,
     summed_stats,
     to_dataset_dict,
+    train_index,
     union_splits,
     unique_names,
     validation_index,
@@ -108,6 +111,7 @@ class SourceSummary:
     validation_from: str
     stats: dict[str, SplitStats]
     repeat: int = 1
+    labels: list[str] = field(default_factory=list)  # the labels its training rows use
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -115,6 +119,7 @@ class SourceSummary:
             "layout": self.layout,
             "sizes": dict(self.sizes),
             "repeat": self.repeat,
+            "labels": list(self.labels),
             "validation_from": self.validation_from,
             "cleaning": {name: s.to_dict() for name, s in self.stats.items()},
         }
@@ -125,8 +130,8 @@ class TrainingData:
     """A DatasetDict with its ordered label list and a record of reading and cleaning.
 
     Single-label: columns `text`, `label` (ClassLabel). Multi-label: `text`, `labels` (a
-    non-empty list of label ids). `validation_sources` maps each source's dataset name to
-    the indices of its rows in the validation split.
+    non-empty list of label ids). `validation_sources` and `train_sources` map each source's
+    dataset name to the indices of its rows in the validation and train splits.
     """
 
     splits: DatasetDict
@@ -141,6 +146,7 @@ class TrainingData:
     multi_label: bool = False
     dataset_name: str = ""
     validation_sources: dict[str, list[int]] = field(default_factory=dict)
+    train_sources: dict[str, list[int]] = field(default_factory=dict)
     sources: list[SourceSummary] = field(default_factory=list)
     detected: list[str] = field(default_factory=list)  # layouts and label kind, said once
     label_map: str | None = None
@@ -155,6 +161,22 @@ class TrainingData:
         if self.multi_label:
             return [[self.labels[i] for i in row] for row in ids]
         return [[self.labels[i]] for i in ids]
+
+    def known_labels(self) -> np.ndarray:
+        """[train rows, labels] bool: True where the row's source uses that label at all.
+
+        A source that never uses a label (dair-ai has no disgust, TweetEval no neutral) was
+        never asked about it, so its rows say nothing about that label either way.
+        """
+        known = np.ones((len(self.splits["train"]), len(self.labels)), dtype=bool)
+        column = {label: i for i, label in enumerate(self.labels)}
+        for source in self.sources:
+            rows = np.asarray(self.train_sources.get(source.name, []), dtype=np.int64)
+            unused = [column[x] for x in self.labels if x not in source.labels]
+            if rows.size and unused:
+                cols = np.asarray(unused, dtype=np.int64)
+                known[np.ix_(rows, cols)] = False
+        return known
 
     def summary(self) -> dict[str, Any]:
         """The data part of emolabel.json: dataset names, never a development path."""
@@ -280,7 +302,8 @@ def _training_data(
         multi_label=is_multi,
         dataset_name=" + ".join(item.name for item in read),
         validation_sources=validation_index(read),
-        sources=[_summary_of(item) for item in read],
+        train_sources=train_index(read),
+        sources=[_summary_of(item, labels) for item in read],
         detected=detected_lines(read, is_multi, forced),
         label_map=options.label_map.name if options.label_map else None,
     )
@@ -454,7 +477,8 @@ def _label_map(spec: LabelMapSpec) -> LabelMap | None:
     return build_label_map("(given map)", {g: tuple(m) for g, m in spec.items()}, "the label map")
 
 
-def _summary_of(item: CleanSource) -> SourceSummary:
+def _summary_of(item: CleanSource, labels: list[str]) -> SourceSummary:
+    used = {name for names in item.splits["train"].labels for name in names}
     return SourceSummary(
         name=item.name,
         given=item.source.given,
@@ -463,4 +487,5 @@ def _summary_of(item: CleanSource) -> SourceSummary:
         validation_from=item.validation_from,
         stats={name: split.stats for name, split in item.splits.items()},
         repeat=item.repeat,
+        labels=[label for label in labels if label in used],
     )

@@ -97,6 +97,11 @@ def distill(
     emolabel.training.TrainingOptions fields; lr defaults to the teacher's own when the
     student is cut from the teacher. `events` may also have teacher_labelling(rows, what).
     """
+    if options.get("partial_labels"):
+        raise EmolabelError(
+            "partial_labels is for train: in distill the teacher's targets cover every label "
+            "of every row; drop it"
+        )
     teacher_dirs = check_teachers(teacher)
     teacher_dir = teacher_dirs[0]
     _check_distill_options(temperature, alpha, unlabelled, max_unlabelled)

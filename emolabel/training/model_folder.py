@@ -357,6 +357,17 @@ def _multi_label_figures(v: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _partial_labels_note(info: dict[str, Any]) -> str:
+    """`--partial-labels`: which labels each source's rows left out of their loss."""
+    labels = info["labels"]
+    left = [
+        f"{s['dataset']} without {', '.join(x for x in labels if x not in s['labels'])}"
+        for s in info["data"].get("sources", [])
+        if set(labels) - set(s.get("labels", labels))
+    ]
+    return f"; each source's rows on the labels it uses ({'; '.join(left) or 'all'})"
+
+
 def _training_lines(info: dict[str, Any]) -> list[str]:
     hyper = info["hyperparameters"]
     training = info["training"]
@@ -369,7 +380,8 @@ def _training_lines(info: dict[str, Any]) -> list[str]:
         f"- base model: `{info['base_model']['source']}` ({info['parameters']['trainable']:,} of "
         f"{info['parameters']['total']:,} parameters trained)",
         *([f"- objective: {info['objective']['summary']}"] if "objective" in info else []),
-        f"- loss: {loss}{' with class weights' if hyper.get('class_weights') else ''}",
+        f"- loss: {loss}{' with class weights' if hyper.get('class_weights') else ''}"
+        f"{_partial_labels_note(info) if hyper.get('partial_labels') else ''}",
         f"- epochs: {hyper['epochs']:g} (best epoch {training['best_epoch']} by "
         f"{training['selection_metric']}), learning rate {hyper['lr']:g}{head_lr}, batch size "
         f"{hyper['batch_size']}, warmup ratio {hyper['warmup_ratio']:g}, weight decay "

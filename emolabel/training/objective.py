@@ -10,11 +10,15 @@ import numpy as np
 import torch
 from transformers import Trainer
 
+from emolabel.errors import EmolabelError
 from emolabel.training.data import TrainingData
 from emolabel.training.thresholds import multi_hot
 
 if TYPE_CHECKING:
     from emolabel.inference.encoding import TextEncoder
+
+
+KNOWN_COLUMN = "known_labels"  # --partial-labels: 1 where the row's source uses the label
 
 
 def is_multi_label(data: TrainingData) -> bool:
@@ -37,6 +41,16 @@ def class_weights_for(data: TrainingData) -> list[float]:
     counts = np.bincount(np.asarray(split["label"]), minlength=k)
     n = counts.sum()
     return [float(n / (k * c)) if c else 0.0 for c in counts]
+
+
+def partial_labels_for(data: TrainingData) -> dict[str, list[str]]:
+    """--partial-labels: each source's dataset name -> the labels its rows leave out of their
+    loss (those it never uses)."""
+    if len(data.sources) < 2:
+        raise EmolabelError(
+            "--partial-labels: give several --data sources; with one, its rows use every label"
+        )
+    return {s.name: [x for x in data.labels if x not in s.labels] for s in data.sources}
 
 
 # ----------------------------------------------------------------------------- trainer
@@ -82,14 +96,25 @@ class EmolabelTrainer(Trainer):
     ) -> Any:
         inputs = dict(inputs)
         labels = inputs.pop("labels")
+        known = inputs.pop(KNOWN_COLUMN, None)
         outputs = model(**inputs)
         logits = outputs["logits"] if isinstance(outputs, dict) else outputs[0]
-        loss = self.supervised_loss(logits.float(), labels)
+        loss = self.supervised_loss(logits.float(), labels, known)
         return (loss, outputs) if return_outputs else loss
 
-    def supervised_loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        """Cross-entropy on class ids, or BCE-with-logits on multi-hot rows."""
+    def supervised_loss(
+        self, logits: torch.Tensor, labels: torch.Tensor, known: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Cross-entropy on class ids, or BCE-with-logits on multi-hot rows.
+
+        `known` ([rows, labels] bool, --partial-labels): a label a row's source never uses
+        is left out of that row's loss: no BCE term, or no share of the softmax.
+        """
         weights = None if self.loss_weights is None else self.loss_weights.to(logits.device)
+        if known is not None:
+            return partial_label_loss(
+                logits, labels, known.to(logits.device), weights, self.loss_smoothing
+            )
         if labels.is_floating_point():
             targets = labels.to(logits.dtype)
             if self.loss_smoothing:
@@ -131,6 +156,40 @@ class EmolabelTrainer(Trainer):
             **kwargs,
         )
         return self.optimizer
+
+
+def partial_label_loss(
+    logits: torch.Tensor,
+    labels: torch.Tensor,
+    known: torch.Tensor,
+    weights: torch.Tensor | None = None,
+    smoothing: float = 0.0,
+) -> torch.Tensor:
+    """The loss of supervised_loss over each row's known labels only.
+
+    Multi-label: BCE-with-logits (pos_weight = weights) summed over the known (row, label)
+    pairs and divided by their number. Single-label: cross-entropy of a softmax over the
+    row's known labels (smoothing spread over those), rows weighted by their class's
+    weight as torch's weighted mean does.
+    """
+    import torch.nn.functional as F
+
+    if labels.is_floating_point():
+        targets = labels.to(logits.dtype)
+        if smoothing:
+            targets = targets * (1 - smoothing) + smoothing / 2
+        terms = F.binary_cross_entropy_with_logits(
+            logits, targets, pos_weight=weights, reduction="none"
+        )
+        mask = known.to(terms.dtype)
+        return (terms * mask).sum() / mask.sum().clamp(min=1.0)
+    log_p = torch.log_softmax(logits.masked_fill(~known, float("-inf")), dim=-1)
+    nll = -log_p.gather(1, labels[:, None]).squeeze(1)
+    if smoothing:
+        spread = -log_p.masked_fill(~known, 0.0).sum(dim=-1) / known.sum(dim=-1)
+        nll = (1 - smoothing) * nll + smoothing * spread
+    row_weights = torch.ones_like(nll) if weights is None else weights[labels]
+    return (row_weights * nll).sum() / row_weights.sum()
 
 
 def head_parameter_names(model: Any) -> set[str]:

@@ -61,6 +61,7 @@ class TrainingOptions:
     freeze: str = "none"
     unfreeze_last: int | None = None
     class_weights: bool = False
+    partial_labels: bool = False  # a source's rows teach only the labels that source uses
     label_smoothing: float = 0.0
     max_length: int | None = None
     head_tokens: int = DEFAULT_HEAD_TOKENS

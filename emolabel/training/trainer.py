@@ -69,6 +69,7 @@ from emolabel.training.objective import (
     TrainingObjective,
     class_weights_for,
     is_multi_label,
+    partial_labels_for,
 )
 from emolabel.training.options import DEFAULT_OUTPUT_DIR, TrainingOptions
 from emolabel.training.thresholds import (
@@ -171,6 +172,7 @@ class _Run:
     command: str
     resumed: bool
     class_weights: list[float] | None  # --class-weights: per label, in data.labels order
+    known_labels: np.ndarray | None  # --partial-labels: [train rows, labels] bool
 
     @property
     def checkpoints(self) -> Path:
@@ -193,7 +195,7 @@ def _train(
 ) -> TrainingResult:
     resume_from = check_output_dir(out, overwrite=overwrite, resume=resume)
     run = _load(data, out, opts, events, command, objective, resumed=resume_from is not None)
-    tokenized = tokenize_splits(run.data, run.encoder)
+    tokenized = tokenize_splits(run.data, run.encoder, run.known_labels)
     tokenized["train"] = objective.prepare_train(tokenized["train"], run.encoder)
     if resume_from is None:
         empty_output_dir(out)  # only now, once data and model have loaded
@@ -251,6 +253,7 @@ def _load(
     tokenizer.model_max_length = encoder.max_length
     lr = opts.lr if opts.lr is not None else default_learning_rate(opts.base_model)
     class_weights = class_weights_for(data_obj) if opts.class_weights else None
+    left_out = partial_labels_for(data_obj) if opts.partial_labels else None
     events.model_ready(
         {
             "base_model": opts.base_model,
@@ -269,12 +272,13 @@ def _load(
             "class_weights": (
                 dict(zip(data_obj.labels, class_weights, strict=True)) if class_weights else None
             ),
+            "partial_labels": left_out,
         }
     )
     return _Run(
         opts, out, started, device, precision, source, data_obj, tokenizer, model, encoder,
         trainable, total, lr, command or equivalent_command(data, out, opts, lr), resumed,
-        class_weights,
+        class_weights, data_obj.known_labels() if left_out is not None else None,
     )  # fmt: skip
 
 
