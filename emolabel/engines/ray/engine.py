@@ -66,11 +66,11 @@ def annotate_with_ray(
     opts = (options or AnnotateOptions()).with_overrides(**option_overrides)
     cluster = (ray or RayOptions()).checked()
     refuse_local_only_options(opts, inputs, output)
-    ray_module = import_ray()
     source = ", ".join(input_list(inputs))
-    spec = inspect_inputs(inputs, opts)
+    spec = inspect_inputs(inputs, opts)  # bad inputs are named before Ray is even needed
     target = os.fspath(output)
     check_output_dir(target, spec.files, opts.overwrite)
+    ray_module = import_ray()
     with (
         ray_session(ray_module, cluster.address, progress=cluster.progress),
         reraise_as_user_error(source),
