@@ -25,7 +25,10 @@ def write_source(folder: Path, cue_label: str, n: int = 24) -> Path:
         filler = f"{FILLERS[i % len(FILLERS)]} {FILLERS[(i * 3 + 1) % len(FILLERS)]}"
         rows.append({"text": f"{filler} zebra {i}", "labels": [cue_label]})
         rows.append({"text": f"{filler} apple {i}", "labels": ["a"]})
-    for name, part in (("train.jsonl", rows[: n * 3 // 2]), ("validation.jsonl", rows[n * 3 // 2 :])):
+    for name, part in (
+        ("train.jsonl", rows[: n * 3 // 2]),
+        ("validation.jsonl", rows[n * 3 // 2 :]),
+    ):
         lines = [json.dumps(row) for row in part]
         (folder / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
     return folder
