@@ -54,7 +54,7 @@ def tokenize_splits(
             mapped = mapped.add_column(ROW_COLUMN, list(range(len(mapped))))
             mapped = mapped.select(np.argsort(np.asarray(mapped["length"]), kind="stable"))
         elif known is not None:
-            mapped = mapped.add_column(KNOWN_COLUMN, known.astype(np.float32).tolist())
+            mapped = mapped.add_column(KNOWN_COLUMN, known.tolist())
         out[name] = mapped
     return out
 
@@ -84,5 +84,5 @@ class PadCollator:
         }
         if features and KNOWN_COLUMN in features[0]:
             known = [f[KNOWN_COLUMN] for f in features]
-            batch[KNOWN_COLUMN] = torch.as_tensor(known, dtype=torch.float32) > 0.5
+            batch[KNOWN_COLUMN] = torch.as_tensor(known, dtype=torch.bool)
         return batch

@@ -67,7 +67,6 @@ from emolabel.training.union import (
     reader_warnings,
     summed_stats,
     to_dataset_dict,
-    train_index,
     union_splits,
     unique_names,
     validation_index,
@@ -130,8 +129,8 @@ class TrainingData:
     """A DatasetDict with its ordered label list and a record of reading and cleaning.
 
     Single-label: columns `text`, `label` (ClassLabel). Multi-label: `text`, `labels` (a
-    non-empty list of label ids). `validation_sources` and `train_sources` map each source's
-    dataset name to the indices of its rows in the validation and train splits.
+    non-empty list of label ids). `validation_sources` maps each source's dataset name to
+    the indices of its rows in the validation split.
     """
 
     splits: DatasetDict
@@ -146,7 +145,6 @@ class TrainingData:
     multi_label: bool = False
     dataset_name: str = ""
     validation_sources: dict[str, list[int]] = field(default_factory=dict)
-    train_sources: dict[str, list[int]] = field(default_factory=dict)
     sources: list[SourceSummary] = field(default_factory=list)
     detected: list[str] = field(default_factory=list)  # layouts and label kind, said once
     label_map: str | None = None
@@ -162,20 +160,25 @@ class TrainingData:
             return [[self.labels[i] for i in row] for row in ids]
         return [[self.labels[i]] for i in ids]
 
+    def unused_labels(self) -> dict[str, list[str]]:
+        """Each source's dataset name -> the labels its training rows never use."""
+        return {s.name: [x for x in self.labels if x not in s.labels] for s in self.sources}
+
     def known_labels(self) -> np.ndarray:
         """[train rows, labels] bool: True where the row's source uses that label at all.
 
         A source that never uses a label (dair-ai has no disgust, TweetEval no neutral) was
-        never asked about it, so its rows say nothing about that label either way.
+        never asked about it, so its rows say nothing about that label either way. The
+        sources' train rows lie in order in the union, each `repeat` times (union_split).
         """
         known = np.ones((len(self.splits["train"]), len(self.labels)), dtype=bool)
-        column = {label: i for i, label in enumerate(self.labels)}
+        start = 0
         for source in self.sources:
-            rows = np.asarray(self.train_sources.get(source.name, []), dtype=np.int64)
-            unused = [column[x] for x in self.labels if x not in source.labels]
-            if rows.size and unused:
-                cols = np.asarray(unused, dtype=np.int64)
-                known[np.ix_(rows, cols)] = False
+            stop = start + source.sizes["train"] * source.repeat
+            known[start:stop] = [label in source.labels for label in self.labels]
+            start = stop
+        if self.sources and start != len(known):
+            raise ValueError(f"the sources hold {start} train rows, the split {len(known)}")
         return known
 
     def summary(self) -> dict[str, Any]:
@@ -302,7 +305,6 @@ def _training_data(
         multi_label=is_multi,
         dataset_name=" + ".join(item.name for item in read),
         validation_sources=validation_index(read),
-        train_sources=train_index(read),
         sources=[_summary_of(item, labels) for item in read],
         detected=detected_lines(read, is_multi, forced),
         label_map=options.label_map.name if options.label_map else None,

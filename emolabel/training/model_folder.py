@@ -360,11 +360,10 @@ def _multi_label_figures(v: dict[str, Any]) -> list[str]:
 def _partial_labels_note(info: dict[str, Any]) -> str:
     """`--partial-labels`: which labels each source's rows left out of their loss."""
     labels = info["labels"]
-    left = [
-        f"{s['dataset']} without {', '.join(x for x in labels if x not in s['labels'])}"
-        for s in info["data"].get("sources", [])
-        if set(labels) - set(s.get("labels", labels))
-    ]
+    unused = {
+        s["dataset"]: [x for x in labels if x not in s["labels"]] for s in info["data"]["sources"]
+    }
+    left = [f"{name} without {', '.join(gone)}" for name, gone in unused.items() if gone]
     return f"; each source's rows on the labels it uses ({'; '.join(left) or 'all'})"
 
 

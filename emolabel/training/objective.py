@@ -50,7 +50,7 @@ def partial_labels_for(data: TrainingData) -> dict[str, list[str]]:
         raise EmolabelError(
             "--partial-labels: give several --data sources; with one, its rows use every label"
         )
-    return {s.name: [x for x in data.labels if x not in s.labels] for s in data.sources}
+    return data.unused_labels()
 
 
 # ----------------------------------------------------------------------------- trainer

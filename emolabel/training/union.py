@@ -197,18 +197,6 @@ def validation_index(read: list[CleanSource]) -> dict[str, list[int]]:
     return index
 
 
-def train_index(read: list[CleanSource]) -> dict[str, list[int]]:
-    """Each source's dataset name -> the indices of its rows in the union train split (a
-    repeated source's rows N times), in union_split's order."""
-    index: dict[str, list[int]] = {}
-    start = 0
-    for item in read:
-        n = len(item.splits["train"]) * item.repeat
-        index[item.name] = list(range(start, start + n))
-        start += n
-    return index
-
-
 def summed_stats(read: list[CleanSource], name: str) -> SplitStats:
     total = SplitStats()
     for item in read:
