@@ -193,8 +193,8 @@ PRESET_HELP = (
     is_flag=True,
     default=option_default("partial_labels"),
     help="With several --data sources: a source's rows teach only the labels that source "
-    "uses; the others are left out of their loss, not taught as absent (TweetEval rows say "
-    "nothing about neutral or disgust).",
+    "uses; the others are left out of their loss, not taught as absent. For sources that "
+    "really leave labels unannotated.",
 )
 @click.option(
     "--label-smoothing",
